@@ -1,0 +1,175 @@
+"""The model registry: every paperzoo model is a registered, keyword-only builder.
+
+Builders are marked with :func:`register_model`, which attaches a [`ModelInfo`][paperzoo.registry.ModelInfo]
+to the function and changes nothing else. The registry is read from a fixed list of model modules the
+first time it is asked for, so importing paperzoo has no side effect and there is no mutable global table
+(timm's wart of growing a module's `__all__` at import time is avoided).
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import functools
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
+
+__all__ = [
+    "MODEL_MODULES",
+    "ModelInfo",
+    "Paper",
+    "create_model",
+    "get_model_builder",
+    "get_model_info",
+    "list_models",
+    "register_model",
+]
+
+Task = Literal["classification", "detection"]
+TASKS: tuple[str, ...] = ("classification", "detection")
+
+# Modules whose `__all__` holds registered builders. A new paper adds its module here.
+MODEL_MODULES: tuple[str, ...] = ()
+
+_INFO_ATTR = "__paperzoo_model__"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class Paper:
+    """The paper a model implements.
+
+    Attributes:
+        title: Title as printed on arXiv.
+        arxiv: arXiv identifier, e.g. `"1801.04381"`.
+    """
+
+    title: str
+    arxiv: str
+
+    @property
+    def url(self) -> str:
+        """Link to the paper's arXiv abstract page."""
+        return f"https://arxiv.org/abs/{self.arxiv}"
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """Metadata of a registered model.
+
+    Attributes:
+        name: Registered name, equal to the builder's function name.
+        paper: The paper the model implements.
+        task: `"classification"` or `"detection"`.
+        input_size: Default input size `(height, width)` of the paper's configuration.
+        docs: Path of the model's page on the documentation site, relative to the site root.
+        builder: The registered builder function.
+    """
+
+    name: str
+    paper: Paper
+    task: str
+    input_size: tuple[int, int]
+    docs: str
+    builder: Callable[..., Any]
+
+
+def register_model(
+    *, paper: Paper, task: Task, input_size: tuple[int, int], docs: str
+) -> Callable[[F], F]:
+    """Mark a builder function as a registered model.
+
+    Args:
+        paper: The paper the builder implements.
+        task: One of `"classification"` or `"detection"`.
+        input_size: Default `(height, width)` of the input.
+        docs: Path of the model's documentation page relative to the site root.
+
+    Returns:
+        A decorator that returns the builder unchanged, with its metadata attached.
+    """
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {TASKS}, got {task!r}")
+
+    def decorate(builder: F) -> F:
+        info = ModelInfo(builder.__name__, paper, task, tuple(input_size), docs, builder)
+        setattr(builder, _INFO_ATTR, info)
+        return builder
+
+    return decorate
+
+
+@functools.cache
+def _registry() -> dict[str, ModelInfo]:
+    models: dict[str, ModelInfo] = {}
+    for module_name in MODEL_MODULES:
+        module = importlib.import_module(module_name)
+        for attr in getattr(module, "__all__", ()):
+            info = getattr(getattr(module, attr), _INFO_ATTR, None)
+            if info is None:
+                continue
+            if info.name in models:
+                raise RuntimeError(f"model {info.name!r} is registered twice ({module_name})")
+            models[info.name] = info
+    return dict(sorted(models.items()))
+
+
+def list_models(pattern: str | None = None, task: str | None = None) -> list[str]:
+    """Names of the registered models, sorted.
+
+    Args:
+        pattern: Optional shell-style wildcard, e.g. `"mobilenet*"`.
+        task: Optional task filter, `"classification"` or `"detection"`.
+
+    Returns:
+        The matching model names.
+
+    Raises:
+        ValueError: If `task` is not a known task.
+    """
+    if task is not None and task not in TASKS:
+        raise ValueError(f"task must be one of {TASKS} or None, got {task!r}")
+    return [
+        name
+        for name, info in _registry().items()
+        if (pattern is None or fnmatch.fnmatchcase(name, pattern)) and (task is None or info.task == task)
+    ]
+
+
+def get_model_info(name: str) -> ModelInfo:
+    """Metadata of the registered model `name`.
+
+    Raises:
+        ValueError: If no model of that name is registered; the message lists close matches.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"model name must be a str, got {type(name).__name__}")
+    models = _registry()
+    if name not in models:
+        close = difflib.get_close_matches(name, models, n=5, cutoff=0.5)
+        hint = f"did you mean {', '.join(close)}?" if close else f"known models: {', '.join(models)}"
+        raise ValueError(f"unknown model {name!r}; {hint}")
+    return models[name]
+
+
+def get_model_builder(name: str) -> Callable[..., Any]:
+    """The builder function of the registered model `name` (see [`get_model_info`][paperzoo.get_model_info])."""
+    return get_model_info(name).builder
+
+
+def create_model(name: str, **kwargs: Any) -> Any:
+    """Build the registered model `name`.
+
+    Args:
+        name: A name from [`list_models`][paperzoo.list_models].
+        **kwargs: Keyword arguments of the model's builder, e.g. `num_classes=21`.
+
+    Returns:
+        The model, an `torch.nn.Module`, with random weights unless `weights` says otherwise.
+
+    Raises:
+        ValueError: If the name is unknown (with close matches) or a builder argument is invalid.
+    """
+    return get_model_builder(name)(**kwargs)
