@@ -1,0 +1,49 @@
+"""TeX on pages becomes MathML at build time (paperzoo._site.mathml), with no script and no CDN."""
+
+from __future__ import annotations
+
+import markdown
+import pytest
+
+from paperzoo._site.mathml import MathError, tex_to_mathml
+
+
+def _render(text: str) -> str:
+    md = markdown.Markdown(
+        extensions=["pymdownx.arithmatex", "paperzoo._site.mathml", "tables", "pymdownx.superfences"],
+        extension_configs={
+            "pymdownx.arithmatex": {"generic": True, "inline_syntax": ["round"], "block_syntax": ["square"]}
+        },
+    )
+    return md.convert(text)
+
+
+def test_inline_and_block_math_become_mathml():
+    html = _render("Costs \\(D_K^2 M\\) each.\n\n\\[\n\\frac{1}{N} + \\frac{1}{D_K^2}\n\\]\n")
+    assert '<math xmlns="http://www.w3.org/1998/Math/MathML" display="inline">' in html
+    assert '<math xmlns="http://www.w3.org/1998/Math/MathML" display="block">' in html
+    assert "<mfrac>" in html and "<msubsup>" in html
+    assert "\\(" not in html and "\\frac" not in html
+
+
+def test_math_in_table_cell_and_escaping():
+    html = _render("| a |\n|---|\n| \\(a < b\\) |\n")
+    assert "<td><span class=\"arithmatex\"><math" in html
+    assert "&#x0003C;" in html  # the `<` survives as an entity, not as broken markup
+
+
+def test_code_is_left_alone():
+    html = _render("`\\(x\\)`\n\n```\n\\[y\\]\n```\n")
+    assert "<math" not in html
+    assert "\\(x\\)" in html and "\\[y\\]" in html
+
+
+def test_dollar_signs_are_not_math():
+    assert "<math" not in _render("It costs $5 and $6.")
+
+
+def test_unparsable_tex_fails_loudly():
+    with pytest.raises(MathError, match="cannot render TeX"):
+        tex_to_mathml(r"\frac{1}{", "inline")
+    with pytest.raises(ValueError, match="display"):
+        tex_to_mathml("x", "wide")
