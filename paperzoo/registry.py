@@ -31,7 +31,10 @@ Task = Literal["classification", "detection"]
 TASKS: tuple[str, ...] = ("classification", "detection")
 
 # Modules whose `__all__` holds registered builders. A new paper adds its module here.
-MODEL_MODULES: tuple[str, ...] = ()
+MODEL_MODULES: tuple[str, ...] = (
+    "paperzoo.models.mobilenet_v1",
+    "paperzoo.models.mobilenet_v2",
+)
 
 _INFO_ATTR = "__paperzoo_model__"
 F = TypeVar("F", bound=Callable[..., Any])

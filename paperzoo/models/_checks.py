@@ -1,0 +1,58 @@
+"""Validation of image batches shared by the classification backbones.
+
+Kept out of `forward` bodies so the models stay readable and so `torch.fx` can treat the check as one
+opaque call (see `torch.fx.wrap` in the model modules), which keeps the models traceable by
+`torchvision.models.feature_extraction.create_feature_extractor`.
+"""
+
+from __future__ import annotations
+
+import torch
+
+__all__ = ["check_classifier_args", "check_image_batch"]
+
+
+def check_image_batch(x: torch.Tensor, *, in_channels: int = 3, min_size: int = 32) -> None:
+    """Raise a clear error unless `x` is a float image batch of shape `(N, in_channels, H, W)`.
+
+    Args:
+        x: The input batch.
+        in_channels: Expected number of channels `C`.
+        min_size: Smallest allowed height and width (the network's total stride).
+
+    Raises:
+        TypeError: If `x` is not a tensor or is not floating point.
+        ValueError: If `x` is not 4-D, has the wrong channel count, or is smaller than `min_size`.
+    """
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"expected a torch.Tensor of shape (N, {in_channels}, H, W), got {type(x).__name__}")
+    if x.dim() != 4:
+        raise ValueError(
+            f"expected a 4-D batch of shape (N, {in_channels}, H, W), got {x.dim()}-D shape {tuple(x.shape)}"
+        )
+    if not x.dtype.is_floating_point:
+        raise TypeError(f"expected a floating-point tensor (e.g. torch.float32), got dtype {x.dtype}")
+    if x.shape[1] != in_channels:
+        raise ValueError(f"expected {in_channels} input channels, got {x.shape[1]} (shape {tuple(x.shape)})")
+    height, width = x.shape[-2], x.shape[-1]
+    if height < min_size or width < min_size:
+        raise ValueError(f"expected height and width >= {min_size}, got {height}x{width}")
+
+
+def check_classifier_args(*, width_mult: float, num_classes: int, dropout: float) -> None:
+    """Raise a clear error for a non-positive width multiplier, class count or a bad dropout rate.
+
+    Raises:
+        TypeError: If an argument has the wrong type.
+        ValueError: If `width_mult <= 0`, `num_classes < 1` or `dropout` is outside `[0, 1)`.
+    """
+    if isinstance(width_mult, bool) or not isinstance(width_mult, (int, float)):
+        raise TypeError(f"width_mult must be a positive number, got {width_mult!r}")
+    if not width_mult > 0:
+        raise ValueError(f"width_mult must be > 0, got {width_mult}")
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int):
+        raise TypeError(f"num_classes must be an int, got {num_classes!r}")
+    if num_classes < 1:
+        raise ValueError(f"num_classes must be >= 1, got {num_classes}")
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout}")
