@@ -1,0 +1,94 @@
+"""A SuperFences custom fence that embeds a `paperzoo.figures` figure, built when the site is built.
+
+A page writes
+
+    ```plotly
+    paperzoo.figures.ssd:default_boxes
+    ```
+
+and gets the figure that `paperzoo.figures.ssd.default_boxes()` returns, as a Plotly `<div>` plus the
+inline call that draws it. The body is a trusted dotted path `module:function` inside
+`paperzoo.figures`, never code. A figure that fails to build fails the build: the error is re-raised as
+a `SuperFencesException`, the one exception SuperFences does not swallow (Textual's fence returns `""`
+on error, and a broken figure silently disappears).
+
+Element ids are derived from the path (`fig-ssd-default-boxes`), so the HTML is the same on every build.
+plotly.js itself is not included: `plotly_asset.py` serves it once from the site's assets and loads it
+only on pages that carry the `paperzoo-figure` marker this fence writes. Rendered HTML is cached per
+process, so the English and Chinese builds (and `mkdocs serve` rebuilds) compute each figure once.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import importlib
+import re
+from typing import Any
+
+from pymdownx.superfences import SuperFencesException
+
+__all__ = ["FIGURE_PACKAGE", "MARKER_CLASS", "figure_id", "fence_format", "render_figure"]
+
+FIGURE_PACKAGE = "paperzoo.figures"
+MARKER_CLASS = "paperzoo-figure"
+DEFAULT_HEIGHT = 450
+PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
+
+_IDENT = r"[a-z_][a-z0-9_]*"
+_TARGET = re.compile(rf"^(?P<module>{re.escape(FIGURE_PACKAGE)}(?:\.{_IDENT})+):(?P<function>{_IDENT})$")
+
+
+def _parse_target(target: str) -> tuple[str, str]:
+    match = _TARGET.match(target)
+    if match is None:
+        raise ValueError(
+            f"a plotly fence holds one path 'paperzoo.figures.<module>:<function>', got {target!r}"
+        )
+    return match["module"], match["function"]
+
+
+def figure_id(target: str) -> str:
+    """The stable element id of a figure: `paperzoo.figures.ssd:default_boxes` -> `fig-ssd-default-boxes`."""
+    module, function = _parse_target(target)
+    tail = module.removeprefix(FIGURE_PACKAGE + ".")
+    return "fig-" + re.sub(r"[._]", "-", f"{tail}.{function}")
+
+
+@functools.cache
+def render_figure(target: str) -> str:
+    """Build the figure named by `target` and return its HTML (no plotly.js).
+
+    Raises:
+        ValueError: If `target` is not a `paperzoo.figures` path.
+        TypeError: If the function does not return a `plotly.graph_objects.Figure`.
+        ImportError, AttributeError: If the module or function does not exist.
+    """
+    import plotly.graph_objects as go
+
+    module_name, function_name = _parse_target(target)
+    builder = getattr(importlib.import_module(module_name), function_name)
+    figure = builder()
+    if not isinstance(figure, go.Figure):
+        raise TypeError(f"{target} returned {type(figure).__name__}, expected plotly.graph_objects.Figure")
+    height = figure.layout.height or DEFAULT_HEIGHT
+    body = figure.to_html(
+        full_html=False,
+        include_plotlyjs=False,
+        div_id=figure_id(target),
+        config=PLOTLY_CONFIG,
+        default_width="100%",
+        default_height=f"{height}px",
+    )
+    return f'<div class="{MARKER_CLASS}" data-figure="{html.escape(target)}">{body}</div>'
+
+
+def fence_format(
+    source: str, language: str, class_name: str, options: dict[str, Any], md: Any, **kwargs: Any
+) -> str:
+    """SuperFences formatter for the `plotly` fence (see the module docstring)."""
+    target = source.strip()
+    try:
+        return render_figure(target)
+    except Exception as exc:
+        raise SuperFencesException(f"plotly fence {target!r} failed to build: {exc!r}") from exc

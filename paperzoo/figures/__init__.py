@@ -1,0 +1,23 @@
+"""Interactive figures computed from paperzoo's own code, for the documentation site.
+
+Every function here returns a `plotly.graph_objects.Figure` built from paperzoo itself (the analyser,
+the default-box generator, the matcher, the pooling op), never from hand-typed data except where it
+shows a paper's printed numbers next to the computed ones. plotly is imported lazily: it is in the
+`docs` extra, not a runtime dependency.
+
+A page embeds a figure with a `plotly` fence whose body is the function's path:
+
+    ```plotly
+    paperzoo.figures.rfcn:position_sensitive_pooling
+    ```
+
+The figure becomes a `<div id="fig-rfcn-position-sensitive-pooling">` (ids are derived from the path,
+so builds are reproducible); a figure that fails to build fails `mkdocs build`.
+
+Available figures (fence body → what it shows):
+
+- `paperzoo.figures.rfcn:position_sensitive_pooling`: a RoI split into k×k bins, each coloured by the
+  score-map group it reads, measured on `torchvision.ops.ps_roi_pool`; buttons for k = 3 and 7.
+- `paperzoo.figures.rfcn:k_ablation`: the paper's Table 2 (mAP by pooling grid) with the number of
+  score maps each grid needs.
+"""

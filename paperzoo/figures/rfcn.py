@@ -1,0 +1,153 @@
+"""R-FCN figures: position-sensitive RoI pooling and the paper's k×k ablation (Dai et al., arXiv 1605.06409).
+
+Which feature cells a bin averages and which score map it reads are measured on the pooling operator
+itself (`torchvision.ops.ps_roi_pool`, the op R-FCN's head calls), not drawn by hand: the cells come
+from the gradient of each output bin with respect to the score maps, the channel from pooling maps
+whose value is their own channel index.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import torch
+from torchvision.ops import ps_roi_pool
+
+from paperzoo.figures._style import PALETTE, axis, base_layout, plotly_go
+
+__all__ = ["k_ablation", "position_sensitive_pooling"]
+
+# The example: a 256×192 image at stride 16 (R-FCN's res5 with à trous, Sec. 3.2) and one RoI.
+IMAGE_SIZE = (192, 256)  # (H, W)
+STRIDE = 16
+ROI_XYXY = (52.0, 38.0, 212.0, 170.0)
+NUM_CLASSES = 3  # C + 1, kept small so the hover text can list every channel a bin reads
+BIN_SIZES = (3, 7)
+
+# Table 2 of the paper, VOC 2007 test mAP (%) with ResNet-101; None where the paper reports "fail".
+# (method, k×k label, mAP)
+PAPER_TABLE_2 = (
+    ("naïve Faster R-CNN", "1×1", 61.7),
+    ("naïve Faster R-CNN", "7×7", 68.9),
+    ("class-specific RPN", "–", 67.6),
+    ("R-FCN w/o position-sensitivity", "1×1", None),
+    ("R-FCN", "3×3", 75.5),
+    ("R-FCN", "7×7", 76.6),
+)
+
+
+@dataclass(frozen=True)
+class PooledBin:
+    """One of the k×k bins of the example RoI, as measured on `ps_roi_pool`."""
+
+    row: int
+    col: int
+    cells_y: tuple[int, int]  # first and last feature-map row averaged (inclusive)
+    cells_x: tuple[int, int]
+    channels: tuple[int, ...]  # the score map read for each class 0..C
+
+
+@functools.cache
+def measure_bins(k: int) -> tuple[PooledBin, ...]:
+    """Measure, for the example RoI, the cells and score-map channels of each of the k×k bins."""
+    height, width = IMAGE_SIZE[0] // STRIDE, IMAGE_SIZE[1] // STRIDE
+    channels = k * k * NUM_CLASSES
+    # Each score map holds its own channel index, so a pooled value names the channel it came from.
+    maps = torch.arange(channels, dtype=torch.float64).view(1, channels, 1, 1).expand(1, channels, height, width)
+    maps = maps.contiguous().requires_grad_(True)
+    rois = torch.tensor([[0.0, *ROI_XYXY]], dtype=torch.float64)
+    pooled = ps_roi_pool(maps, rois, output_size=k, spatial_scale=1.0 / STRIDE)  # (1, C+1, k, k)
+    (grad,) = torch.autograd.grad(pooled.sum(), maps)  # (1, k²(C+1), H, W): non-zero where a bin reads
+    bins = []
+    for row in range(k):
+        for col in range(k):
+            read = pooled[0, :, row, col].round().long()  # (C+1,) channel index per class
+            ys, xs = torch.nonzero(grad[0, int(read[0])], as_tuple=True)
+            bins.append(
+                PooledBin(row, col, (int(ys.min()), int(ys.max())), (int(xs.min()), int(xs.max())),
+                          tuple(int(c) for c in read))
+            )
+    return tuple(bins)
+
+
+def _bin_colour(k: int, row: int, col: int) -> str:
+    from plotly.colors import sample_colorscale
+
+    return sample_colorscale("Turbo", [(row * k + col + 0.5) / (k * k)])[0]
+
+
+def _bin_traces(k: int, visible: bool) -> list:
+    go = plotly_go()
+    traces = []
+    for pooled in measure_bins(k):
+        (y0, y1), (x0, x1) = pooled.cells_y, pooled.cells_x
+        colour = _bin_colour(k, pooled.row, pooled.col)
+        channels = ", ".join(f"class {c}: map {ch}" for c, ch in enumerate(pooled.channels))
+        text = (f"k={k}, bin ({pooled.row}, {pooled.col}) → score-map group {pooled.row * k + pooled.col}"
+                f"<br>averages cells y {y0}–{y1}, x {x0}–{x1}<br>{channels}")
+        traces.append(go.Scatter(
+            x=[x0, x1 + 1, x1 + 1, x0, x0], y=[y0, y0, y1 + 1, y1 + 1, y0], mode="lines", fill="toself",
+            fillcolor=colour, opacity=0.55, line={"color": colour, "width": 1}, hoverinfo="skip",
+            showlegend=False, visible=visible,
+        ))
+        traces.append(go.Scatter(
+            x=[(x0 + x1 + 1) / 2], y=[(y0 + y1 + 1) / 2], mode="markers", marker={"color": colour, "size": 7},
+            text=[text], hovertemplate="%{text}<extra></extra>", showlegend=False, visible=visible,
+        ))
+    return traces
+
+
+def position_sensitive_pooling():
+    """A RoI on a stride-16 feature map split into k×k bins, each coloured by the score-map group it
+    reads (Sec. 2, Fig. 1); buttons switch k between 3 and 7."""
+    go = plotly_go()
+    height, width = IMAGE_SIZE[0] // STRIDE, IMAGE_SIZE[1] // STRIDE
+    x1, y1, x2, y2 = (v / STRIDE for v in ROI_XYXY)
+    roi = go.Scatter(x=[x1, x2, x2, x1, x1], y=[y1, y1, y2, y2, y1], mode="lines", name="RoI",
+                     line={"color": PALETTE[3], "width": 3}, hoverinfo="skip")
+    per_k = {k: _bin_traces(k, visible=(k == BIN_SIZES[0])) for k in BIN_SIZES}
+    traces = [roi] + [t for k in BIN_SIZES for t in per_k[k]]
+    buttons = []
+    for k in BIN_SIZES:
+        visible = [True] + [kk == k for kk in BIN_SIZES for _ in per_k[kk]]
+        buttons.append({"label": f"k = {k}", "method": "restyle", "args": [{"visible": visible}]})
+    layout = base_layout(
+        "Position-sensitive RoI pooling: bin (i, j) reads only its own score-map group",
+        height=480,
+        xaxis=axis("feature-map x (cells, stride 16)", range=[0, width], dtick=1, constrain="domain"),
+        yaxis=axis("feature-map y", range=[height, 0], dtick=1, scaleanchor="x", scaleratio=1),
+        updatemenus=[{"type": "buttons", "direction": "right", "buttons": buttons, "x": 0.0, "y": 1.02,
+                      "xanchor": "left", "yanchor": "bottom", "showactive": True, "pad": {"t": 0, "r": 4}}],
+        margin={"l": 60, "r": 20, "t": 90, "b": 50},
+    )
+    return go.Figure(traces, layout)
+
+
+def k_ablation():
+    """Table 2 of the paper (VOC 07 test mAP by pooling grid), with the score-map channels each grid
+    needs for VOC's 21 classes, k²(C+1)."""
+    go = plotly_go()
+    labels = [f"{method} ({grid})" for method, grid, _ in PAPER_TABLE_2]
+    maps = [value for _, _, value in PAPER_TABLE_2]
+    colours = [PALETTE[2] if method == "R-FCN" else PALETTE[7] for method, _, _ in PAPER_TABLE_2]
+    hover = []
+    for method, grid, value in PAPER_TABLE_2:
+        k = int(grid[0]) if grid[0].isdigit() else None
+        result = "fails to converge (paper: “fail”)" if value is None else f"{value:.1f} mAP"
+        channels = f"<br>{k * k * 21} score maps for 21 classes" if method.startswith("R-FCN") and k else ""
+        hover.append(f"{method}, {grid}: {result}{channels}")
+    bars = go.Bar(
+        x=[0.0 if v is None else v for v in maps], y=labels, orientation="h", marker={"color": colours},
+        text=["fail" if v is None else f"{v:.1f}" for v in maps], textposition="outside",
+        hovertext=hover, hovertemplate="%{hovertext}<extra></extra>", name="paper, Table 2",
+    )
+    layout = base_layout(
+        "R-FCN Table 2: position-sensitive pooling needs k > 1",
+        height=360,
+        xaxis=axis("VOC 2007 test mAP (%), as printed in the paper", range=[0, 85]),
+        yaxis=axis("", autorange="reversed", showgrid=False),
+        margin={"l": 250, "r": 30, "t": 60, "b": 50},
+        showlegend=False,
+    )
+    return go.Figure([bars], layout)
