@@ -1,0 +1,134 @@
+r"""SSD's MultiBox loss: softmax confidence + Smooth-L1 localisation, with hard negative mining.
+
+Liu et al., *SSD: Single Shot MultiBox Detector*, [arXiv 1512.02325](https://arxiv.org/abs/1512.02325),
+Sec. 2.2 "Training objective", Eq. 1:
+
+$$L(x, c, l, g) = \frac{1}{N}\left(L_{conf}(x, c) + \alpha L_{loc}(x, l, g)\right),$$
+
+with $N$ the number of matched default boxes, $L_{conf}$ the softmax cross-entropy over the positives
+and the mined negatives, $L_{loc}$ the Smooth-L1 loss of the encoded offsets of the positives and
+$\alpha = 1$. "Hard negative mining": per image, the negatives with the highest confidence loss are
+kept, at most 3 per positive.
+
+Everything runs on `[B, A]` tensors: one gather builds the targets, one `topk` plus one scatter ranks
+the negatives (torchvision sorts twice), and there is no loop over images.
+
+**Difference from torchvision.** An image without objects has no positives, so torchvision (and
+ssd.pytorch, qfgaohao/pytorch-ssd) mine `3 · 0 = 0` negatives for it and it teaches nothing; such
+images are exactly where a detector must learn to say "background". Here each image mines at least
+`min_negatives` negatives (3 by default, as TensorFlow's object detection API does). With
+`min_negatives=0` the loss equals torchvision's `SSD.compute_loss`; for images with at least one
+positive the two always agree. If the whole batch has no positives the loss is divided by 1, so it is
+finite (ssd.pytorch divides by 0 there).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from paperzoo.detection.box_coder import VARIANCES, encode
+
+__all__ = ["encode_targets", "mine_hard_negatives", "multibox_loss"]
+
+
+def encode_targets(
+    matched_index: Tensor,
+    gt_boxes: Tensor,
+    gt_labels: Tensor,
+    priors_cxcywh: Tensor,
+    variances: tuple[float, float, float, float] = VARIANCES,
+) -> tuple[Tensor, Tensor]:
+    """Per-prior class and offset targets from the matcher's output, for the whole batch.
+
+    Args:
+        matched_index: `[B, A]` from [`match_priors`][paperzoo.detection.matcher.match_priors],
+            -1 for background.
+        gt_boxes: Padded ground truth `[B, G, 4]` (`x1, y1, x2, y2`, the priors' units).
+        gt_labels: Padded labels `[B, G]`.
+        priors_cxcywh: Default boxes `[A, 4]`.
+        variances: Box-coder variances.
+
+    Returns:
+        `(labels [B, A], deltas [B, A, 4])`: label 0 and zero offsets where unmatched.
+    """
+    positive = matched_index >= 0
+    index = matched_index.clamp(min=0)  # background reads slot 0, then is masked out
+    labels = torch.gather(gt_labels, 1, index).masked_fill(~positive, 0)  # (B, G) -> (B, A)
+    boxes = torch.gather(gt_boxes, 1, index[..., None].expand(-1, -1, 4))  # (B, G, 4) -> (B, A, 4)
+    deltas = encode(boxes, priors_cxcywh, variances)  # (B, A, 4), priors broadcast over B
+    return labels, torch.where(positive[..., None], deltas, 0.0)
+
+
+def mine_hard_negatives(
+    conf_loss: Tensor, positive: Tensor, neg_pos_ratio: int, min_negatives: int
+) -> Tensor:
+    """Select, per image, the `max(neg_pos_ratio · positives, min_negatives)` hardest negatives.
+
+    Args:
+        conf_loss: Per-prior confidence loss `[B, A]`.
+        positive: `[B, A]` bool mask of matched priors.
+        neg_pos_ratio: Negatives per positive (3 in the paper).
+        min_negatives: Negatives kept even in an image with no positives.
+
+    Returns:
+        `[B, A]` bool mask of the selected negatives (never overlapping `positive`).
+    """
+    num_priors = conf_loss.shape[1]
+    num_negatives = (neg_pos_ratio * positive.sum(dim=1, keepdim=True)).clamp(min=min_negatives)  # (B, 1)
+    num_negatives = torch.minimum(num_negatives, (~positive).sum(dim=1, keepdim=True))
+    # Only the `k` largest per row are ever needed: topk is cheaper than a full sort of [B, A].
+    k = min(int(num_negatives.max()), num_priors)
+    candidates = conf_loss.detach().masked_fill(positive, -torch.inf)
+    _, order = candidates.topk(k, dim=1)  # (B, k), hardest first
+    rank = torch.arange(k, device=conf_loss.device).expand_as(order)
+    selected = torch.zeros_like(positive)
+    return selected.scatter_(1, order, rank < num_negatives)  # rank r kept iff r < k_b of its image
+
+
+def multibox_loss(
+    cls_logits: Tensor,
+    box_deltas: Tensor,
+    gt_labels: Tensor,
+    gt_deltas: Tensor,
+    *,
+    neg_pos_ratio: int = 3,
+    alpha: float = 1.0,
+    min_negatives: int = 3,
+) -> dict[str, Tensor]:
+    r"""The MultiBox loss of a batch (Eq. 1), split into its two terms.
+
+    Args:
+        cls_logits: Class scores `[B, A, C]` (C includes the background 0).
+        box_deltas: Predicted offsets `[B, A, 4]`.
+        gt_labels: Target class per prior `[B, A]`, 0 = background.
+        gt_deltas: Encoded target offsets `[B, A, 4]` (read only where `gt_labels > 0`).
+        neg_pos_ratio: Hard negatives kept per positive (3 in the paper).
+        alpha: Weight $\alpha$ of the localisation term (1 in the paper).
+        min_negatives: Negatives kept per image even without positives (see the module notes;
+            0 reproduces torchvision).
+
+    Returns:
+        `{"bbox_regression": α·L_loc / N, "classification": L_conf / N}` with `N = max(1, positives)`.
+    """
+    batch, num_priors, num_classes = cls_logits.shape
+    if box_deltas.shape != (batch, num_priors, 4) or gt_deltas.shape != (batch, num_priors, 4):
+        raise ValueError(
+            f"box_deltas and gt_deltas must be [B, A, 4] = [{batch}, {num_priors}, 4], "
+            f"got {list(box_deltas.shape)} and {list(gt_deltas.shape)}"
+        )
+    if gt_labels.shape != (batch, num_priors):
+        raise ValueError(f"gt_labels must be [B, A] = [{batch}, {num_priors}], got {list(gt_labels.shape)}")
+    positive = gt_labels > 0
+    num_positive = positive.sum().clamp(min=1)
+
+    smooth_l1 = F.smooth_l1_loss(box_deltas, gt_deltas.to(box_deltas.dtype), reduction="none").sum(dim=-1)
+    loc_loss = torch.where(positive, smooth_l1, 0.0).sum()
+
+    conf_loss = F.cross_entropy(  # (B·A, C) -> (B·A,) -> (B, A)
+        cls_logits.reshape(-1, num_classes), gt_labels.reshape(-1), reduction="none"
+    ).reshape(batch, num_priors)
+    negative = mine_hard_negatives(conf_loss, positive, neg_pos_ratio, min_negatives)
+    conf_loss = torch.where(positive | negative, conf_loss, 0.0).sum()
+    return {"bbox_regression": alpha * loc_loss / num_positive, "classification": conf_loss / num_positive}
