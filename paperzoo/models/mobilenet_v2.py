@@ -192,7 +192,11 @@ def mobilenet_v2(
     """
     if weights is None:
         return MobileNetV2(width_mult=width_mult, num_classes=num_classes, dropout=dropout)
-    weights = MobileNet_V2_Weights.verify(weights)
+    try:
+        weights = MobileNet_V2_Weights.verify(weights)
+    except KeyError:
+        names = ", ".join(MobileNet_V2_Weights.__members__)
+        raise ValueError(f"unknown weights {weights!r}; expected None or one of {names}") from None
     categories = len(weights.meta["categories"])
     if width_mult != 1.0 or num_classes != categories:
         raise ValueError(
