@@ -8,6 +8,7 @@ site test reads that one build. Fixtures, for any test under `tests/site/`:
 - `site_url` (session) -> `"http://127.0.0.1:PORT/"`, the built site served by a quiet `http.server` on a
   free local port in a background thread.
 - `taxonomy` (session) -> tuple of `(title, slug)` for the 12 sections, in the navigation's order.
+- `section` -> one `(title, slug)` of the taxonomy: a test that asks for it runs once per section.
 - `browser` (session) -> a Playwright `Browser` driving Debian's Chromium (`/usr/bin/chromium`). When
   Chromium or Playwright is missing, the test is skipped with the reason, unless the environment sets
   `PAPERZOO_REQUIRE_BROWSER=1` (as `.ci/run` does), where it fails instead.
@@ -66,6 +67,11 @@ TAXONOMY = (
     ("Segmentation", "segmentation"),
     ("Tracker", "tracker"),
 )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "section" in metafunc.fixturenames:
+        metafunc.parametrize("section", TAXONOMY, ids=[slug for _, slug in TAXONOMY])
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -184,6 +190,7 @@ def page_log() -> PageLog:
 @pytest.fixture
 def page(browser, page_log: PageLog) -> Iterator[object]:
     context = browser.new_context(color_scheme="light", viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)  # a local static site answers in milliseconds; fail fast
     new_page = context.new_page()
 
     def route(request_route) -> None:
