@@ -20,6 +20,7 @@ __all__ = ["CliError", "COMMANDS", "build_parser", "main"]
 # Sub-command name -> module implementing it.
 COMMANDS: dict[str, str] = {
     "list": "paperzoo.cli.list_models",
+    "info": "paperzoo.cli.info",
 }
 
 

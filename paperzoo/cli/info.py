@@ -1,0 +1,96 @@
+"""`paperzoo info MODEL`: parameters, multiply-adds, the per-layer-kind breakdown and the output shape.
+
+Classification models are counted on the `meta` device (no memory, no arithmetic); detectors run in
+eval mode on one random image, since their post-processing needs real values.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+from typing import Any
+
+import torch
+
+from paperzoo.analysis import LAYER_KINDS, ComplexityReport, complexity, count_params
+from paperzoo.cli import CliError
+from paperzoo.registry import ModelInfo, get_model_info
+
+NAME = "info"
+HELP = "Show parameters, multiply-adds (MACs), their breakdown by layer kind, and the output shape."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model", help="a registered model name (see `paperzoo list`)")
+    parser.add_argument("--width-mult", type=float, help="width multiplier alpha, for models that have one")
+    parser.add_argument("--resolution", type=int, help="square input size (default: the model's own)")
+    parser.add_argument("--num-classes", type=int, help="number of classes")
+    parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    info = get_model_info(args.model)
+    kwargs = _builder_kwargs(info, width_mult=args.width_mult, num_classes=args.num_classes)
+    if args.resolution is not None and args.resolution < 1:
+        raise CliError(f"--resolution must be a positive int, got {args.resolution}")
+    height, width = (args.resolution, args.resolution) if args.resolution else info.input_size
+    report, model = _measure(info, kwargs, height, width)
+    result: dict[str, Any] = {
+        "model": info.name,
+        "task": info.task,
+        "paper": info.paper.title,
+        "arxiv": info.paper.arxiv,
+        "input_shape": [1, 3, height, width],
+        "params": report.params,
+        "params_without_bn": count_params(model, include_bn=False),
+        **report.to_dict(),
+    }
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(_format_text(result, report))
+    return 0
+
+
+def _builder_kwargs(info: ModelInfo, **options: Any) -> dict[str, Any]:
+    accepted = inspect.signature(info.builder).parameters
+    kwargs = {}
+    for key, value in options.items():
+        if value is None:
+            continue
+        if key not in accepted:
+            raise CliError(f"model {info.name!r} has no option --{key.replace('_', '-')}")
+        kwargs[key] = value
+    return kwargs
+
+
+def _measure(
+    info: ModelInfo, kwargs: dict[str, Any], height: int, width: int
+) -> tuple[ComplexityReport, Any]:
+    if info.task == "classification":
+        with torch.device("meta"):
+            model = info.builder(**kwargs).eval()
+        return complexity(model, (1, 3, height, width)), model
+    model = info.builder(**kwargs).eval()
+    image = torch.rand(3, height, width, generator=torch.Generator().manual_seed(0))
+    return complexity(model, lambda detector: detector([image])), model
+
+
+def _format_text(result: dict[str, Any], report: ComplexityReport) -> str:
+    lines = [
+        f"{result['model']}  ({result['paper']}, arXiv:{result['arxiv']})",
+        f"input     {'x'.join(map(str, result['input_shape']))}",
+        f"output    {result['output_shape']}",
+        f"params    {report.params:,} ({report.params / 1e6:.2f}M; "
+        f"{result['params_without_bn']:,} without batch norm)",
+        f"MACs      {report.macs:,} ({report.macs / 1e6:.2f}M; conv and FC multiply-accumulates)",
+        "",
+        f"{'layer kind':<16} {'MACs':>15} {'%':>7} {'weights':>12} {'%':>7}",
+    ]
+    for kind, cost in report.breakdown.items():
+        lines.append(
+            f"{LAYER_KINDS[kind]:<16} {cost.macs:>15,} {cost.macs_percent:>7.2f} "
+            f"{cost.weights:>12,} {cost.weights_percent:>7.2f}"
+        )
+    return "\n".join(lines)

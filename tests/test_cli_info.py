@@ -1,0 +1,56 @@
+"""`paperzoo info`: numbers, JSON output and user errors (exit status 2, one line, close matches)."""
+
+import json
+
+import pytest
+
+from paperzoo.cli import main
+
+
+def _json(capsys, *argv):
+    assert main(["info", *argv, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_json_has_integer_params_macs_breakdown_and_output_shape(capsys):
+    result = _json(capsys, "mobilenet_v2")
+    assert result["params"] == 3_504_872 and isinstance(result["params"], int)
+    assert result["macs"] == 300_774_272 and isinstance(result["macs"], int)
+    assert result["params_without_bn"] == 3_470_760
+    assert result["input_shape"] == [1, 3, 224, 224]
+    assert result["output_shape"] == [1, 1000]
+    assert set(result["breakdown"]) == {"conv1x1", "depthwise", "conv", "fc"}
+    assert sum(kind["macs"] for kind in result["breakdown"].values()) == result["macs"]
+
+
+def test_options_reach_the_builder_and_the_input(capsys):
+    result = _json(
+        capsys, "mobilenet_v1", "--width-mult", "0.5", "--resolution", "160", "--num-classes", "10"
+    )
+    assert result["input_shape"] == [1, 3, 160, 160]
+    assert result["output_shape"] == [1, 10]
+    assert result["breakdown"]["fc"]["weights"] == 512 * 10
+
+
+def test_text_output_shows_table_2(capsys):
+    assert main(["info", "mobilenet_v1"]) == 0
+    out = capsys.readouterr().out
+    assert "568,740,352" in out
+    assert "Conv 1×1" in out and "94.86" in out and "74.59" in out
+    assert "output    [1, 1000]" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["mobilenet_v3"], "unknown model 'mobilenet_v3'; did you mean mobilenet_v2, mobilenet_v1?"),
+        (["mobilenet_v2", "--width-mult", "0"], "width_mult must be > 0, got 0.0"),
+        (["mobilenet_v2", "--num-classes", "0"], "num_classes must be >= 1, got 0"),
+        (["mobilenet_v2", "--resolution", "16"], "expected height and width >= 32, got 16x16"),
+        (["mobilenet_v2", "--resolution", "0"], "--resolution must be a positive int, got 0"),
+    ],
+)
+def test_user_errors_exit_2_with_one_line(capsys, argv, message):
+    assert main(["info", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err == f"paperzoo info: error: {message}\n"
