@@ -24,7 +24,7 @@ def test_mobilenets_are_registered_with_metadata():
 
 
 def test_list_models_filters_by_pattern_and_task():
-    assert ALL_MODELS == sorted(ALL_MODELS)
+    assert sorted(ALL_MODELS) == ALL_MODELS
     assert paperzoo.list_models("mobilenet_v*") == ["mobilenet_v1", "mobilenet_v2"]
     assert paperzoo.list_models("*_v2", task="classification") == ["mobilenet_v2"]
     classifiers = list_models(task="classification")
