@@ -103,11 +103,15 @@ class ShapesDataset(torch.utils.data.Dataset):
             raise ValueError(f"num_images must be a positive int, got {num_images!r}")
         size = (image_size, image_size) if isinstance(image_size, int) else tuple(image_size)
         if len(size) != 2 or min(size) < 16:
-            raise ValueError(f"image_size must be an int or (height, width) of at least 16, got {image_size!r}")
+            raise ValueError(
+                f"image_size must be an int or (height, width) of at least 16, got {image_size!r}"
+            )
         if not isinstance(max_objects, int) or max_objects < 1:
             raise ValueError(f"max_objects must be a positive int, got {max_objects!r}")
         if not 0 < min_size <= max_size <= 1:
-            raise ValueError(f"need 0 < min_size <= max_size <= 1, got min_size={min_size}, max_size={max_size}")
+            raise ValueError(
+                f"need 0 < min_size <= max_size <= 1, got min_size={min_size}, max_size={max_size}"
+            )
         self.split = split
         self.num_images = num_images
         self.image_size: tuple[int, int] = (int(size[0]), int(size[1]))
@@ -136,7 +140,9 @@ class ShapesDataset(torch.utils.data.Dataset):
     def draw(self, index: int) -> tuple[Tensor, dict[str, Tensor]]:
         """Draw image `index` (without `transforms`)."""
         height, width = self.image_size
-        generator = torch.Generator().manual_seed((self.seed * 1_000_003 + index) * 2 + _SPLITS.index(self.split))
+        generator = torch.Generator().manual_seed(
+            (self.seed * 1_000_003 + index) * 2 + _SPLITS.index(self.split)
+        )
         count = int(torch.randint(1, self.max_objects + 1, (1,), generator=generator))
         classes = torch.randint(0, len(CLASSES), (count,), generator=generator)
         side = min(height, width) * (

@@ -109,8 +109,12 @@ def test_coco_bad_input_names_the_file(tmp_path):
     with pytest.raises(ValueError, match=r"instances_val2017\.json is not valid JSON"):
         COCODetection(tmp_path / "val2017", path)
     path.write_text('{"images": []}')
-    with pytest.raises(ValueError, match=r"is not COCO instances JSON \(missing \['annotations', 'categories'\]\)"):
+    with pytest.raises(
+        ValueError, match=r"is not COCO instances JSON \(missing \['annotations', 'categories'\]\)"
+    ):
         COCODetection(tmp_path / "val2017", path)
-    write_coco(tmp_path, [{"id": 1, "image_id": 7, "category_id": 18, "bbox": [25, 15, 10, 10], "iscrowd": 0}])
+    write_coco(
+        tmp_path, [{"id": 1, "image_id": 7, "category_id": 18, "bbox": [25, 15, 10, 10], "iscrowd": 0}]
+    )
     with pytest.warns(UserWarning, match=r"image id 7\): clipped boxes \[0\]"):
         assert COCODetection(tmp_path / "val2017", path)[0][1]["boxes"].tolist() == [[25.0, 15.0, 30.0, 20.0]]
