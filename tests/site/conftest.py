@@ -9,7 +9,8 @@ site test reads that one build. Fixtures, for any test under `tests/site/`:
   free local port in a background thread.
 - `taxonomy` (session) -> tuple of `(title, slug)` for the 12 sections, in the navigation's order.
 - `section` -> one `(title, slug)` of the taxonomy: a test that asks for it runs once per section.
-- `browser` (session) -> a Playwright `Browser` driving Debian's Chromium (`/usr/bin/chromium`). When
+- `browser` (session) -> a Playwright `Browser` driving Debian's Chromium (`/usr/bin/chromium`, or
+  `$PAPERZOO_CHROMIUM`), launched with `CHROMIUM_ARGS` and never `playwright install`ed. When
   Chromium or Playwright is missing, the test is skipped with the reason, unless the environment sets
   `PAPERZOO_REQUIRE_BROWSER=1` (as `.ci/run` does), where it fails instead.
 - `page_log` (function) -> `PageLog` with `console_errors` (console errors and uncaught page errors)
@@ -41,7 +42,8 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO_ROOT / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
+# Debian's Chromium; PAPERZOO_CHROMIUM points elsewhere (another distribution, macOS).
+CHROMIUM = Path(os.environ.get("PAPERZOO_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
