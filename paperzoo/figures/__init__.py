@@ -16,6 +16,10 @@ so builds are reproducible); a figure that fails to build fails `mkdocs build`.
 
 Available figures (fence body → what it shows):
 
+- `paperzoo.figures.ssd:default_boxes`: the centres of one feature map over the 300×300 (or 512×512)
+  input and the 4 or 6 default boxes of one cell; a preset menu (paper, caffe_voc, caffe_coco,
+  torchvision, caffe_voc_512, caffe_coco_512), a feature-map slider and a cell slider.
+- `paperzoo.figures.ssd:box_scales`: s_k and s'_k of every feature map, one line per preset.
 - `paperzoo.figures.rfcn:position_sensitive_pooling`: a RoI split into k×k bins, each coloured by the
   score-map group it reads, measured on `torchvision.ops.ps_roi_pool`; buttons for k = 3 and 7.
 - `paperzoo.figures.rfcn:k_ablation`: the paper's Table 2 (mAP by pooling grid) with the number of

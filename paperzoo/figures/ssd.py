@@ -1,0 +1,273 @@
+"""SSD figures: default boxes per feature map and preset, box scales per layer, and prior matching.
+
+Liu et al., *SSD: Single Shot MultiBox Detector*, arXiv 1512.02325, Sec. 2.2. Every box drawn here
+comes from `paperzoo.detection.default_boxes` (one cell's boxes and one map's centres, not all 8732
+boxes, so the page stays small).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+
+import torch
+
+from paperzoo.detection.default_boxes import (
+    PRESETS,
+    layer_scales,
+    num_boxes_per_location,
+)
+from paperzoo.detection.default_boxes import (
+    default_boxes as generate_default_boxes,
+)
+from paperzoo.figures._style import PALETTE, axis, base_layout, plotly_go
+
+__all__ = ["box_scales", "default_boxes"]
+
+DEFAULT_PRESET = "caffe_voc"
+DEFAULT_MAP = 2  # 10×10 for SSD300: its 6 boxes are all inside the image at the centre cell
+
+
+@dataclass(frozen=True)
+class MapBoxes:
+    """One feature map of a preset: its centres and the boxes of one location, in input pixels."""
+
+    size: int  # f_k (the map is f_k × f_k)
+    centres: torch.Tensor  # (f_k·f_k, 2) cx, cy
+    box_sizes: torch.Tensor  # (n_k, 2) w, h in box order: s_k, s'_k, then (ar, 1/ar) per aspect ratio
+    box_names: tuple[str, ...]
+
+
+def _box_names(aspect_ratios: tuple[float, ...]) -> tuple[str, ...]:
+    names = ["s_k 1:1", "s'_k 1:1"]
+    for ar in aspect_ratios:
+        names += [f"ar {ar:g}", f"ar 1/{ar:g}"]
+    return tuple(names)
+
+
+@functools.cache
+def preset_maps(preset: str) -> tuple[MapBoxes, ...]:
+    """The boxes of `PRESETS[preset]`, split by feature map (computed by `default_boxes`)."""
+    config = PRESETS[preset]
+    side = config.input_size
+    boxes = generate_default_boxes(config, dtype=torch.float64) * side  # (A, 4) cx, cy, w, h in pixels
+    maps, offset = [], 0
+    for f_k, n_k, ars in zip(config.feature_maps, num_boxes_per_location(config), config.aspect_ratios,
+                             strict=True):
+        layer = boxes[offset: offset + f_k * f_k * n_k].view(f_k * f_k, n_k, 4)  # (A_k, 4) -> (f_k², n_k, 4)
+        offset += f_k * f_k * n_k
+        maps.append(MapBoxes(f_k, layer[:, 0, :2], layer[0, :, 2:], _box_names(ars)))
+    assert offset == boxes.shape[0]
+    return tuple(maps)
+
+
+def _outline(box_sizes: torch.Tensor, names: tuple[str, ...]) -> tuple[list, list, list]:
+    """Closed outlines of boxes centred at (0, 0), separated by None, with a hover text per vertex."""
+    xs, ys, texts = [], [], []
+    for (w, h), name in zip(box_sizes.tolist(), names, strict=True):
+        text = f"{name}: {w:.1f}×{h:.1f} px"
+        xs += _round([-w / 2, w / 2, w / 2, -w / 2, -w / 2]) + [None]
+        ys += _round([-h / 2, -h / 2, h / 2, h / 2, -h / 2]) + [None]
+        texts += [text] * 5 + [None]
+    return xs, ys, texts
+
+
+def _round(values: list) -> list:
+    return [None if v is None else round(v, 2) for v in values]
+
+
+def _grid_traces(maps: MapBoxes, step: float) -> list:
+    """The map's cells as lines (boundaries half a step around the centres; the last cells may reach
+    past the input, as Caffe's steps do) and the selectable diagonal centres as markers."""
+    go = plotly_go()
+    f = maps.size
+    centres = maps.centres.view(f, f, 2)  # (f², 2) -> (f, f, 2), row-major (y, x)
+    edges_x = [v - step / 2 for v in centres[0, :, 0].tolist()] + [centres[0, -1, 0].item() + step / 2]
+    edges_y = [v - step / 2 for v in centres[:, 0, 1].tolist()] + [centres[-1, 0, 1].item() + step / 2]
+    xs, ys = [], []
+    for x in edges_x:
+        xs += [x, x, None]
+        ys += [edges_y[0], edges_y[-1], None]
+    for y in edges_y:
+        xs += [edges_x[0], edges_x[-1], None]
+        ys += [y, y, None]
+    diagonal = centres.diagonal(dim1=0, dim2=1).T  # (2, f) -> (f, 2) centres of cells (i, i)
+    return [
+        go.Scatter(x=_round(xs), y=_round(ys), mode="lines", line={"color": PALETTE[7], "width": 0.5},
+                   name=f"{f}×{f} cells", hoverinfo="skip", visible=False),
+        go.Scatter(x=_round(diagonal[:, 0].tolist()), y=_round(diagonal[:, 1].tolist()), mode="markers",
+                   name="cell centres (i, i)", marker={"size": 5, "color": PALETTE[5]},
+                   hovertemplate="cell centre (%{x:.1f}, %{y:.1f}) px<extra></extra>", visible=False),
+    ]
+
+
+CELL_POSITIONS = 21  # cell slider stops: 0 %, 5 %, ..., 100 % of the way along each map's diagonal
+
+
+def _states() -> list[tuple[str, int]]:
+    return [(preset, k) for preset in PRESETS for k in range(len(preset_maps(preset)))]
+
+
+def _grid_keys() -> dict[tuple[int, int], tuple[str, int]]:
+    """Distinct (input side, map size) grids, each with one (preset, k) that has it; in a stable order."""
+    keys: dict[tuple[int, int], tuple[str, int]] = {}
+    for preset, k in _states():
+        keys.setdefault((PRESETS[preset].input_size, preset_maps(preset)[k].size), (preset, k))
+    return keys
+
+
+def _cell_ranges(position: float) -> dict[str, list[float]]:
+    """Ranges of every grid's box axes that put its boxes on cell (i, i), i = round(position·(f - 1)).
+
+    The boxes of each grid are drawn around (0, 0) on their own overlay axes, so moving the cell is a
+    pan of those axes, the same for every preset: the cell slider needs no per-preset copy.
+    """
+    ranges = {}
+    for axis_number, ((side, f), (preset, k)) in enumerate(_grid_keys().items(), start=2):
+        i = math.floor(position * (f - 1) + 0.5)
+        cx, cy = _round(preset_maps(preset)[k].centres[i * f + i].tolist())
+        ranges[f"xaxis{axis_number}.range"] = [-cx, side - cx]
+        ranges[f"yaxis{axis_number}.range"] = [side - cy, -cy]
+    return ranges
+
+
+def _traces() -> tuple[list, dict]:
+    """All traces, and for each (preset, map) state the indices of its visible traces."""
+    go = plotly_go()
+    traces, grids, frames, visible = [], {}, {}, {}
+    axis_numbers = {key: n for n, key in enumerate(_grid_keys(), start=2)}
+    for preset, k in _states():
+        side = PRESETS[preset].input_size
+        maps = preset_maps(preset)[k]
+        if side not in frames:
+            frames[side] = len(traces)
+            traces.append(go.Scatter(x=[0, side, side, 0, 0], y=[0, 0, side, side, 0], mode="lines",
+                                     line={"color": PALETTE[7], "width": 2}, name=f"{side}×{side} input",
+                                     hoverinfo="skip", visible=False))
+        key = (side, maps.size)
+        if key not in grids:
+            grids[key] = [len(traces), len(traces) + 1]
+            traces += _grid_traces(maps, PRESETS[preset].steps[k])
+        own = [frames[side], *grids[key]]
+        squares, others = slice(0, 2), slice(2, None)
+        for part, colour, label in ((squares, PALETTE[0], "square boxes"),
+                                    (others, PALETTE[1], "aspect-ratio boxes")):
+            xs, ys, texts = _outline(maps.box_sizes[part], maps.box_names[part])
+            own.append(len(traces))
+            traces.append(go.Scatter(
+                x=xs, y=ys, xaxis=f"x{axis_numbers[key]}", yaxis=f"y{axis_numbers[key]}", mode="lines+markers",
+                name=label, line={"color": colour, "width": 2}, marker={"size": 4, "color": colour},
+                text=texts, hovertemplate="%{text}<extra></extra>", visible=False,
+            ))
+        visible[(preset, k)] = own
+    return traces, visible
+
+
+def _cell_slider() -> dict:
+    steps = []
+    for j in range(CELL_POSITIONS):
+        position = j / (CELL_POSITIONS - 1)
+        steps.append({"label": f"{position:.0%}", "method": "relayout", "args": [_cell_ranges(position)]})
+    return {"active": CELL_POSITIONS // 2, "steps": steps, "x": 0.02, "len": 0.96, "y": -0.02,
+            "yanchor": "top", "pad": {"t": 50}, "currentvalue": {"prefix": "cell (i, i) along the diagonal: "}}
+
+
+def _visibility(preset: str, k: int, visible: dict, scope: list[int]) -> list:
+    """`update` arguments showing map k of `preset`; only the traces in `scope` are restyled."""
+    side = PRESETS[preset].input_size
+    shown = set(visible[(preset, k)])
+    return [{"visible": [i in shown for i in scope]}, {"xaxis.range": [0, side], "yaxis.range": [side, 0]},
+            scope]
+
+
+def _map_slider(preset: str, visible: dict, active: int) -> dict:
+    scope = sorted({i for (p, _), shown in visible.items() if p == preset for i in shown})
+    steps = []
+    for k, maps in enumerate(preset_maps(preset)):
+        n_k = maps.box_sizes.shape[0]
+        steps.append({"label": f"{maps.size}×{maps.size} ({n_k} boxes)", "method": "update",
+                      "args": _visibility(preset, k, visible, scope)})
+    return {"active": active, "steps": steps, "x": 0.02, "len": 0.96, "y": 1.0, "yanchor": "bottom",
+            "pad": {"b": 10, "t": 0}, "currentvalue": {"prefix": "feature map "}}
+
+
+def _overlay_axes(ranges: dict[str, list[float]]) -> dict:
+    axes = {}
+    for name, value in ranges.items():
+        number = name.removesuffix(".range")[5:]
+        if name.startswith("x"):
+            axes[f"xaxis{number}"] = {"overlaying": "x", "range": value, "visible": False}
+        else:
+            axes[f"yaxis{number}"] = {"overlaying": "y", "range": value, "visible": False,
+                                      "scaleanchor": f"x{number}", "scaleratio": 1, "constrain": "domain"}
+    return axes
+
+
+def default_boxes():
+    """SSD default boxes: a preset menu, a feature-map slider and a cell slider (Sec. 2.2, Fig. 1).
+
+    Shows the cells of the chosen map over the input and the 4 or 6 boxes of one cell.
+    """
+    go = plotly_go()
+    traces, visible = _traces()
+    everything = list(range(len(traces)))
+    restyle, relayout, _ = _visibility(DEFAULT_PRESET, DEFAULT_MAP, visible, everything)
+    for trace, shown in zip(traces, restyle["visible"], strict=True):
+        trace.visible = shown
+    # One map slider per preset, shown by the preset menu: replacing a slider's steps through
+    # `relayout` leaves plotly.js drawing the old slider under the new one.
+    map_sliders, buttons = [], []
+    for j, (preset, config) in enumerate(PRESETS.items()):
+        k = min(DEFAULT_MAP, len(config.feature_maps) - 1)
+        map_sliders.append({**_map_slider(preset, visible, active=k), "visible": preset == DEFAULT_PRESET})
+        args = _visibility(preset, k, visible, everything)
+        args[1].update({f"sliders[{i}].visible": i == j for i in range(len(PRESETS))})
+        args[1][f"sliders[{j}].active"] = k
+        buttons.append({"label": f"{preset} (SSD{config.input_size})", "method": "update", "args": args})
+    cells = _cell_slider()
+    layout = base_layout(
+        "SSD default boxes of one cell",
+        height=720,
+        xaxis=axis("x (input pixels)", range=relayout["xaxis.range"], constrain="domain", showgrid=False),
+        yaxis=axis("y (input pixels)", range=relayout["yaxis.range"], scaleanchor="x", scaleratio=1,
+                   constrain="domain", showgrid=False),
+        updatemenus=[{"type": "dropdown", "buttons": buttons, "active": list(PRESETS).index(DEFAULT_PRESET),
+                      "x": 1.0, "xanchor": "right", "y": 1.0, "yanchor": "bottom", "pad": {"b": 95}}],
+        sliders=[*map_sliders, cells],
+        legend={"orientation": "v", "x": 1.0, "xanchor": "right", "y": 0.0, "yanchor": "bottom",
+                "bgcolor": "rgba(0,0,0,0)"},
+        margin={"l": 60, "r": 20, "t": 150, "b": 120},
+        **_overlay_axes(cells["steps"][cells["active"]]["args"][0]),
+    )
+    layout["title"].update({"y": 0.99, "yref": "container", "yanchor": "top"})  # above the map slider
+    return go.Figure(traces, layout)
+
+
+def box_scales():
+    r"""Scale $s_k$ (and the extra square's $s'_k$) of each feature map, for every preset."""
+    go = plotly_go()
+    traces = []
+    for i, (preset, config) in enumerate(PRESETS.items()):
+        scales = layer_scales(config)
+        layers = list(range(1, len(scales) + 1))
+        hover = [f"{preset}: map {f}×{f}, s_k = {s:.3f} ({s * config.input_size:.1f} px), "
+                 f"s'_k = {sp:.3f}" for f, (s, sp) in zip(config.feature_maps, scales, strict=True)]
+        colour = PALETTE[i % len(PALETTE)]
+        dash = "dot" if config.input_size == 512 else "solid"
+        traces.append(go.Scatter(x=layers, y=[s for s, _ in scales], mode="lines+markers", name=preset,
+                                 legendgroup=preset, line={"color": colour, "dash": dash},
+                                 text=hover, hovertemplate="%{text}<extra></extra>"))
+        traces.append(go.Scatter(x=layers, y=[sp for _, sp in scales], mode="markers", name=f"{preset} s'_k",
+                                 legendgroup=preset, showlegend=False,
+                                 marker={"color": colour, "symbol": "circle-open", "size": 9},
+                                 text=hover, hovertemplate="%{text}<extra></extra>"))
+    layout = base_layout(
+        "Default-box scale per feature map (filled: s_k, open: s'_k)",
+        height=420,
+        xaxis=axis("feature map k (1 = conv4_3)", dtick=1),
+        yaxis=axis("scale (fraction of the input side)", rangemode="tozero"),
+        legend={"orientation": "v", "x": 1.02, "y": 1.0, "xanchor": "left", "yanchor": "top"},
+        margin={"l": 60, "r": 160, "t": 60, "b": 50},
+    )
+    return go.Figure(traces, layout)

@@ -1,0 +1,38 @@
+"""R-FCN figures: the bins and channels are measured on torchvision's ps_roi_pool."""
+
+from __future__ import annotations
+
+import pytest
+
+from paperzoo.figures import rfcn
+
+
+@pytest.mark.parametrize("k", rfcn.BIN_SIZES)
+def test_bin_reads_its_own_score_map_of_every_class(k: int):
+    bins = rfcn.measure_bins(k)
+    assert len(bins) == k * k
+    for pooled in bins:
+        # torchvision's class-major layout: channel (c·k + i)·k + j (Caffe's PSROIPooling order).
+        assert pooled.channels == tuple((c * k + pooled.row) * k + pooled.col for c in range(rfcn.NUM_CLASSES))
+
+
+def test_bins_tile_the_rounded_roi():
+    bins = rfcn.measure_bins(3)
+    x1, y1, x2, y2 = (round(v / rfcn.STRIDE) for v in rfcn.ROI_XYXY)
+    assert min(b.cells_x[0] for b in bins) == x1 and min(b.cells_y[0] for b in bins) == y1
+    assert max(b.cells_x[1] for b in bins) == x2 - 1 and max(b.cells_y[1] for b in bins) == y2 - 1
+    rows = sorted({b.cells_y for b in bins})
+    assert rows[0][0] < rows[1][0] < rows[2][0]
+
+
+def test_pooling_figure_has_a_button_per_k_and_is_deterministic():
+    figure = rfcn.position_sensitive_pooling()
+    assert [b.label for b in figure.layout.updatemenus[0].buttons] == ["k = 3", "k = 7"]
+    markers = [t for t in figure.data if t.mode == "markers" and t.visible]
+    assert len(markers) == 9
+    assert rfcn.position_sensitive_pooling().to_json() == figure.to_json()
+
+
+def test_k_ablation_shows_table_2():
+    bars = rfcn.k_ablation().data[0]
+    assert list(bars.text) == ["61.7", "68.9", "67.6", "fail", "75.5", "76.6"]
