@@ -36,12 +36,14 @@ def voc_ap(recall: Tensor, precision: Tensor, use_07_metric: bool = False) -> fl
     Returns:
         The average precision, in `[0, 1]`.
     """
+    if recall.numel() == 0:  # no detection of the class
+        return 0.0
     recall, precision = recall.double(), precision.double()
     if use_07_metric:
         thresholds = torch.linspace(0, 1, 11, dtype=torch.float64)
         reached = recall[None, :] >= thresholds[:, None]  # (11, D)
         best = torch.where(reached, precision[None, :], torch.zeros((), dtype=torch.float64)).amax(dim=1)
-        return float(best.mean()) if recall.numel() else 0.0
+        return float(best.mean())
     mrec = torch.cat([torch.zeros(1, dtype=torch.float64), recall, torch.ones(1, dtype=torch.float64)])
     mpre = torch.cat([torch.zeros(1, dtype=torch.float64), precision, torch.zeros(1, dtype=torch.float64)])
     # Interpolated precision: the best precision at any recall at least as high (a right-to-left cummax).

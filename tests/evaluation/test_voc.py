@@ -62,6 +62,7 @@ def test_iou_must_exceed_the_threshold_and_classes_must_match():
     assert evaluate_voc([exactly_half], targets, 2)["map"] == 0.0
     wrong_class = det([[0, 0, 10, 10]], [0.9], [2])
     assert evaluate_voc([wrong_class], targets, 3)["map"] == 0.0
+    assert evaluate_voc([wrong_class], targets, 3, use_07_metric=True)["map"] == 0.0  # class 1 never detected
 
 
 def random_scene(generator, num_images=8, num_classes=4):

@@ -1,0 +1,134 @@
+"""Training checkpoints: atomic writes, safe loading, and errors that name the file and the mismatch.
+
+A checkpoint is a plain dict of tensors and Python primitives, so it loads with
+`torch.load(weights_only=True)` (no arbitrary unpickling). It is written to a temporary file in the
+same folder, flushed to disk, then renamed over the old one with `os.replace`, which is atomic: an
+interrupted or crashed run leaves either the previous checkpoint or the new one, never a truncated
+file.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import random
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+__all__ = [
+    "CHECKPOINT_FORMAT",
+    "CheckpointError",
+    "capture_rng_state",
+    "load_checkpoint",
+    "load_model_state",
+    "restore_rng_state",
+    "save_checkpoint",
+]
+
+CHECKPOINT_FORMAT = "paperzoo-checkpoint-1"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file is corrupt, not a paperzoo checkpoint, or does not fit the model."""
+
+
+def save_checkpoint(state: dict[str, Any], path: str | Path) -> Path:
+    """Write `state` to `path` atomically (temporary file in the same folder, fsync, `os.replace`)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            torch.save({"format": CHECKPOINT_FORMAT, **state}, file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Load a checkpoint written by [`save_checkpoint`][paperzoo.training.checkpoint.save_checkpoint].
+
+    Raises:
+        FileNotFoundError: If the file does not exist.
+        CheckpointError: If the file is truncated or corrupt, holds objects that `weights_only`
+            loading refuses, or is not a paperzoo checkpoint.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint {path} does not exist")
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except (RuntimeError, pickle.UnpicklingError, EOFError, zipfile.BadZipFile, OSError) as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CheckpointError(f"checkpoint {path} is corrupt or truncated: {first_line}") from None
+    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+        found = state.get("format") if isinstance(state, dict) else type(state).__name__
+        raise CheckpointError(
+            f"checkpoint {path} is not a paperzoo training checkpoint (format {found!r}, "
+            f"expected {CHECKPOINT_FORMAT!r})"
+        )
+    return state
+
+
+def load_model_state(
+    model: nn.Module, state: dict[str, Any], path: str | Path, model_name: str | None
+) -> None:
+    """Load the model weights of a checkpoint, checking that it was written for this model.
+
+    Raises:
+        CheckpointError: If the checkpoint's model name, number of classes or tensors differ from
+            the model's; the message names the file and the first differences.
+    """
+    if model_name is not None and state.get("model_name") not in (None, model_name):
+        raise CheckpointError(
+            f"checkpoint {path} was written for model {state['model_name']!r}, not {model_name!r}"
+        )
+    saved = state["model"]
+    current = model.state_dict()
+    missing = sorted(set(current) - set(saved))
+    unexpected = sorted(set(saved) - set(current))
+    shapes = [
+        f"{key}: checkpoint {list(saved[key].shape)} vs model {list(current[key].shape)}"
+        for key in current
+        if key in saved and saved[key].shape != current[key].shape
+    ]
+    problems = []
+    if missing:
+        problems.append(f"missing {len(missing)} tensors (e.g. {', '.join(missing[:3])})")
+    if unexpected:
+        problems.append(f"{len(unexpected)} unexpected tensors (e.g. {', '.join(unexpected[:3])})")
+    if shapes:
+        problems.append(f"{len(shapes)} shape mismatches (e.g. {'; '.join(shapes[:3])})")
+    if problems:
+        raise CheckpointError(f"checkpoint {path} does not fit the model: " + "; ".join(problems))
+    model.load_state_dict(saved)
+
+
+def capture_rng_state() -> dict[str, Any]:
+    """The Python and torch (CPU and CUDA) random states, as checkpoint-safe values."""
+    version, internal, gauss = random.getstate()
+    state: dict[str, Any] = {
+        "python": [version, list(internal), gauss],
+        "torch": torch.get_rng_state(),
+    }
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def restore_rng_state(state: dict[str, Any]) -> None:
+    """Restore the random states captured by [`capture_rng_state`][paperzoo.training.checkpoint.capture_rng_state]."""
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+    torch.set_rng_state(state["torch"].cpu())
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda"]])
