@@ -12,7 +12,11 @@ def _render(text: str) -> str:
     md = markdown.Markdown(
         extensions=["pymdownx.arithmatex", "paperzoo._site.mathml", "tables", "pymdownx.superfences"],
         extension_configs={
-            "pymdownx.arithmatex": {"generic": True, "inline_syntax": ["round"], "block_syntax": ["square"]}
+            "pymdownx.arithmatex": {
+                "generic": True,
+                "inline_syntax": ["dollar", "round"],
+                "block_syntax": ["square"],
+            }
         },
     )
     return md.convert(text)
@@ -28,7 +32,7 @@ def test_inline_and_block_math_become_mathml():
 
 def test_math_in_table_cell_and_escaping():
     html = _render("| a |\n|---|\n| \\(a < b\\) |\n")
-    assert "<td><span class=\"arithmatex\"><math" in html
+    assert '<td><span class="arithmatex"><math' in html
     assert "&#x0003C;" in html  # the `<` survives as an entity, not as broken markup
 
 
@@ -47,3 +51,9 @@ def test_unparsable_tex_fails_loudly():
         tex_to_mathml(r"\frac{1}{", "inline")
     with pytest.raises(ValueError, match="display"):
         tex_to_mathml("x", "wide")
+
+
+def test_dollar_math_as_docstrings_write_it():
+    html = _render(r"a $3\times3$ convolution")
+    assert '<math xmlns="http://www.w3.org/1998/Math/MathML" display="inline">' in html
+    assert "&#x000D7;" in html

@@ -1,0 +1,308 @@
+"""`paperzoo-*` blocks: Markdown generated at build time from paper cards and model definitions.
+
+A page writes a fenced block whose info string names the kind and whose body is YAML:
+
+    ```paperzoo-claims
+    card: mobilenet-v1
+    ```
+
+The preprocessor replaces the block by Markdown before anything else parses the page, so the generated
+tables, links and math go through the same extensions as hand-written text (and MkDocs' strict link
+validation checks the generated links). Kinds:
+
+- `paperzoo-claims` (`card`): the "Paper vs paperzoo" table of a card; a claim that fails raises.
+- `paperzoo-citation` (`card`): the paper's reference, arXiv link, BibTeX block and builders.
+- `paperzoo-architecture` (`model`: a compute spec, `input`: a shape, optional `root`, `modules`): one row
+  per block of a model, measured by running it once on zeros.
+- `paperzoo-papers` (`section`): the section's papers (primary section or tag), from the cards.
+- `paperzoo-tags`: every section with the papers that carry it.
+
+Blocks inside other fences are left alone (so the contributing guide can show them). Chinese pages
+(`*.zh.md`) get Chinese headers; `lang: en|zh` in the body overrides.
+"""
+
+from __future__ import annotations
+
+import functools
+import posixpath
+import re
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from markdown import Extension, Markdown
+from markdown.preprocessors import Preprocessor
+
+from paperzoo._site import cards as cardlib
+from paperzoo._site.architecture import architecture_rows
+
+__all__ = ["BlocksExtension", "makeExtension", "versions_line"]
+
+_FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^`\s]*)")
+_KIND = re.compile(r"^paperzoo-(?P<kind>[a-z]+)$")
+
+SECTIONS_ZH = {
+    "attention": "注意力机制", "classification": "图像分类", "object-detection": "目标检测", "face": "人脸",
+    "gans": "生成对抗网络", "image-retrieval": "图像检索", "network-architecture": "网络结构",
+    "nlp": "自然语言处理", "ocr": "文字识别", "recommend": "推荐系统", "segmentation": "分割", "tracker": "跟踪",
+}  # fmt: skip
+
+TEXT = {
+    "en": {
+        "claim": "Claim", "where": "Where stated", "paper": "Paper", "paperzoo": "paperzoo",
+        "difference": "Difference", "status": "Status", "matches": "✅ matches",
+        "deviation": "⚠️ explained deviation", "unverifiable": "➖ not verifiable here", "notes": "Notes",
+        "note": "note", "cite": "Cite", "builders": "Implemented in paperzoo by",
+        "versions": "Computed by paperzoo {paperzoo} with torch {torch} when this page was built.",
+        "no_builders": "Notes only: no implementation yet.",
+        "year": "Year", "tags": "Also in", "implementation": "Implementation", "none": "notes only",
+        "empty": "No paper in this section has notes on paperzoo yet. [Add the first one]({link}).",
+        "layer": "Layer", "block": "Block", "ops": "Operators", "stride": "Stride", "channels": "Channels",
+        "output": "Output", "params": "Params", "macs": "MACs", "total": "Total",
+        "input": "Input {shape}; MACs are multiply-accumulates measured with `torch.utils.flop_counter`.",
+    },
+    "zh": {
+        "claim": "论断", "where": "出处", "paper": "论文", "paperzoo": "paperzoo", "difference": "差值",
+        "status": "状态", "matches": "✅ 一致", "deviation": "⚠️ 有出入（已解释）", "unverifiable": "➖ 无法在此验证",
+        "notes": "说明", "note": "说明", "versions": "本页数字由 paperzoo {paperzoo} 与 torch {torch} 在构建时计算。",
+        "cite": "引用", "builders": "paperzoo 中的实现", "no_builders": "仅有笔记，暂无实现。", "year": "年份",
+        "tags": "也属于", "implementation": "实现", "none": "仅笔记",
+        "empty": "本分类还没有论文笔记。[欢迎添加第一篇]({link})。",
+        "layer": "层", "block": "模块", "ops": "算子", "stride": "步长", "channels": "通道",
+        "output": "输出", "params": "参数量", "macs": "乘加数", "total": "合计",
+        "input": "输入 {shape}；MACs 为乘加次数，由 `torch.utils.flop_counter` 测得。",
+    },
+}  # fmt: skip
+
+
+@functools.cache
+def versions_line(lang: str = "en") -> str:
+    """The sentence naming the paperzoo and torch versions that computed a page's numbers."""
+    import torch
+
+    from paperzoo import __version__
+
+    return TEXT[lang]["versions"].format(paperzoo=__version__, torch=torch.__version__.split("+")[0])
+
+
+def _cell(text: Any) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ").strip()
+
+
+def _decimals(value: float) -> int:
+    """Decimals of a number as written in the card, e.g. 2 for 94.86 and 0 for 569."""
+    return len(f"{float(value):.10f}".rstrip("0").split(".")[1])
+
+
+def _format(value: float, claim: Mapping[str, Any], role: str = "computed") -> str:
+    """`stated` as the paper prints it; `computed` and `difference` with at least two more decimals."""
+    unit = claim["unit"]
+    if role == "stated" and "digits" not in claim:
+        digits = _decimals(claim["stated"])
+    elif "digits" in claim:
+        digits = claim["digits"]
+    elif unit == "count" or (unit == "px" and float(claim["stated"]).is_integer()):
+        digits = 0
+    else:
+        digits = max(_decimals(claim["stated"]), 2)
+    if role == "difference":
+        if round(value, digits) == 0:
+            return "0"
+        number = f"{value:+,.{digits}f}"
+    else:
+        number = f"{value:,.{digits}f}"
+    return number.replace("-", "−") + cardlib.UNITS[unit]
+
+
+def _localized(claim: Mapping[str, Any], key: str, lang: str) -> str:
+    return claim.get(f"{key}_{lang}", claim.get(key, "")) if lang != "en" else claim.get(key, "")
+
+
+def render_claims(card: Mapping[str, Any], lang: str) -> list[str]:
+    """The "Paper vs paperzoo" table of a card; raises `ClaimError` if a claim fails."""
+    text = TEXT[lang]
+    header = ["claim", "where", "paper", "paperzoo", "difference", "status"]
+    lines = ["| " + " | ".join(text[h] for h in header) + " |", "|" + "---|" * 3 + "--:|" * 2 + "---|"]
+    notes: list[str] = []
+    for claim in card["claims"]:
+        result = cardlib.check_claim(card["id"], claim)
+        status = text[claim["status"]]
+        explanation = _localized(claim, "explanation", lang)
+        if explanation:
+            notes.append(explanation)
+            status += f" ({text['note']} {len(notes)})"
+        computed = "—" if result.computed is None else _format(result.computed, claim)
+        difference = "—" if result.difference is None else _format(result.difference, claim, "difference")
+        row = [
+            _localized(claim, "claim", lang),
+            _localized(claim, "source", lang),
+            _format(claim["stated"], claim, "stated"),
+            computed,
+            difference,
+            status,
+        ]
+        lines.append("| " + " | ".join(_cell(c) for c in row) + " |")
+    lines.append("")
+    if notes:
+        lines += [f"**{text['notes']}**", ""] + [f"{i}. {_cell(note)}" for i, note in enumerate(notes, 1)]
+        lines.append("")
+    lines += [f"<small>{versions_line(lang)}</small>", ""]
+    return lines
+
+
+def render_citation(card: Mapping[str, Any], lang: str) -> list[str]:
+    """The paper's reference line, arXiv link, builders and a BibTeX block (Material adds a copy button)."""
+    text = TEXT[lang]
+    authors = ", ".join(card["authors"])
+    url = f"https://arxiv.org/abs/{card['arxiv']}"
+    lines = [
+        f"{authors}. **{card['title']}**. *{card['venue']}*, {card['year']}. [arXiv:{card['arxiv']}]({url})",
+        "",
+    ]
+    if card["builders"]:
+        lines += [f"{text['builders']}: " + ", ".join(f"`{name}`" for name in card["builders"]) + ".", ""]
+    else:
+        lines += [text["no_builders"], ""]
+    lines += ["```bibtex", *card["bibtex"].strip().splitlines(), "```", ""]
+    return lines
+
+
+def _link(from_page: str, to_page: str, anchor: str = "") -> str:
+    return posixpath.relpath(to_page, posixpath.dirname(from_page) or ".") + (f"#{anchor}" if anchor else "")
+
+
+def _section_name(slug: str, lang: str) -> str:
+    return SECTIONS_ZH[slug] if lang == "zh" else cardlib.SECTIONS[slug]
+
+
+def render_papers(cards: Mapping[str, Any], section: str, page: str, lang: str) -> list[str]:
+    """A table of the papers of `section` (as primary section or tag), linked relative to `page`."""
+    if section not in cardlib.SECTIONS:
+        raise ValueError(f"paperzoo-papers: unknown section {section!r}; known: {list(cardlib.SECTIONS)}")
+    text = TEXT[lang]
+    papers = [c for c in cards.values() if c["section"] == section or section in c["tags"]]
+    if not papers:
+        return [text["empty"].format(link=_link(page, "contributing.md")), ""]
+    lines = [
+        f"| {text['paper']} | {text['year']} | {text['tags']} | {text['implementation']} |",
+        "|---|--:|---|---|",
+    ]
+    for card in papers:
+        others = [card["section"], *card["tags"]]
+        tags = ", ".join(
+            f"[{_section_name(t, lang)}]({_link(page, 'tags.md', t)})" for t in others if t != section
+        )
+        builders = ", ".join(f"`{b}`" for b in card["builders"]) or text["none"]
+        title = f"[{card['short_title']}]({_link(page, card['page'])}): {card['title']}"
+        lines.append(f"| {_cell(title)} | {card['year']} | {tags or '—'} | {builders} |")
+    return [*lines, ""]
+
+
+def render_tags(cards: Mapping[str, Any], page: str, lang: str) -> list[str]:
+    """Every section as a heading (stable id = its slug) with the papers tagged with it."""
+    lines: list[str] = []
+    for slug in cardlib.SECTIONS:
+        lines += [f"## {_section_name(slug, lang)} {{#{slug}}}", ""]
+        lines += render_papers(cards, slug, page, lang)
+    return lines
+
+
+def render_architecture(options: Mapping[str, Any], lang: str) -> list[str]:
+    """One row per block of a model (see `paperzoo._site.architecture`)."""
+    text = TEXT[lang]
+    rows = architecture_rows(
+        options["model"], options["input"], options.get("root"), options.get("modules", ["*"])
+    )
+    header = ["layer", "block", "ops", "stride", "channels", "output", "params", "macs"]
+    lines = ["| " + " | ".join(text[h] for h in header) + " |", "|---|---|---|--:|--:|--:|--:|--:|"]
+    for row in rows:
+        cells = [
+            f"`{row.name}`", row.block, row.operators, row.stride or "—",
+            f"{row.in_channels} → {row.out_channels}", row.output_size, f"{row.params:,}", f"{row.macs / 1e6:,.1f}M",
+        ]  # fmt: skip
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    params, macs = sum(r.params for r in rows), sum(r.macs for r in rows)
+    lines.append(f"| **{text['total']}** | | | | | | **{params:,}** | **{macs / 1e6:,.1f}M** |")
+    shape = "×".join(str(s) for s in options["input"])
+    return [*lines, "", f"<small>{text['input'].format(shape=shape)} {versions_line(lang)}</small>", ""]
+
+
+class _BlocksPreprocessor(Preprocessor):
+    def __init__(self, md: Markdown, cards_dir: str) -> None:
+        super().__init__(md)
+        self.cards_dir = cards_dir
+
+    def _page(self) -> tuple[str, str]:
+        """The current page's path relative to docs/ (language suffix removed) and its language."""
+        registry = self.md.treeprocessors  # a markdown Registry: no .get()
+        relpath = registry["relpath"] if "relpath" in registry else None  # noqa: SIM401
+        file = getattr(relpath, "file", None)
+        if file is None:
+            return "index.md", "en"
+        page = getattr(file, "norm_src_uri", None) or file.src_uri
+        return page, "zh" if getattr(file, "locale", None) == "zh" or ".zh." in file.src_uri else "en"
+
+    def _card(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        return cardlib.load_card(Path(self.cards_dir) / f"{options['card']}.yml")
+
+    def expand(self, kind: str, options: Mapping[str, Any]) -> list[str]:
+        page, lang = self._page()
+        lang = options.get("lang", lang)
+        renderers: dict[str, Callable[[], list[str]]] = {
+            "claims": lambda: render_claims(self._card(options), lang),
+            "citation": lambda: render_citation(self._card(options), lang),
+            "architecture": lambda: render_architecture(options, lang),
+            "papers": lambda: render_papers(
+                cardlib.load_cards(self.cards_dir), options["section"], page, lang
+            ),
+            "tags": lambda: render_tags(cardlib.load_cards(self.cards_dir), page, lang),
+        }
+        if kind not in renderers:
+            raise ValueError(f"unknown block 'paperzoo-{kind}' on {page}; known: {sorted(renderers)}")
+        return renderers[kind]()
+
+    def run(self, lines: list[str]) -> list[str]:
+        out: list[str] = []
+        i = 0
+        while i < len(lines):
+            match = _FENCE.match(lines[i])
+            if match is None:
+                out.append(lines[i])
+                i += 1
+                continue
+            indent, fence = match["indent"], match["fence"]
+            closing = re.compile(rf"^{re.escape(indent)}{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$")
+            end = next((j for j in range(i + 1, len(lines)) if closing.match(lines[j])), len(lines))
+            kind = _KIND.match(match["info"])
+            if kind is None:
+                out += lines[i : end + 1]  # any other fence, copied verbatim (blocks inside stay literal)
+            else:
+                body = "\n".join(line[len(indent) :] for line in lines[i + 1 : end])
+                options = yaml.safe_load(body) or {}
+                if not isinstance(options, dict):
+                    raise ValueError(
+                        f"the body of a paperzoo-{kind['kind']} block is YAML options, got {body!r}"
+                    )
+                out += [indent + line if line else line for line in self.expand(kind["kind"], options)]
+            i = end + 1
+        return out
+
+
+class BlocksExtension(Extension):
+    """Register the `paperzoo-*` block preprocessor."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.config = {
+            "cards_dir": [str(cardlib.CARDS_DIR), "Folder of the paper cards (relative to the cwd)"]
+        }
+        super().__init__(**kwargs)
+
+    def extendMarkdown(self, md: Markdown) -> None:
+        # Priority 28: after snippets (32) and whitespace normalisation (30), before SuperFences (25)
+        # turns fences into code blocks.
+        md.preprocessors.register(_BlocksPreprocessor(md, self.getConfig("cards_dir")), "paperzoo_blocks", 28)
+
+
+def makeExtension(**kwargs: Any) -> BlocksExtension:
+    return BlocksExtension(**kwargs)

@@ -1,0 +1,162 @@
+"""Paper cards: every card follows the schema and every claim holds, checked without building the site."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import markdown
+import pytest
+import yaml
+
+import paperzoo
+from paperzoo._site import cards as cardlib
+from paperzoo._site.blocks import render_claims, render_papers
+
+ROOT = Path(__file__).resolve().parents[2]
+CARDS = cardlib.load_cards(ROOT / cardlib.CARDS_DIR)
+CLAIMS = [(card_id, claim) for card_id, card in CARDS.items() for claim in card["claims"]]
+
+
+def _front_matter(page: Path) -> dict:
+    text = page.read_text(encoding="utf-8")
+    match = re.match(r"^---\n(.*?)\n---\n", text, re.S)
+    assert match, f"{page} has no YAML front matter"
+    return yaml.safe_load(match[1])
+
+
+def test_the_four_object_detection_papers_have_cards():
+    assert {"mobilenet-v1"} <= set(CARDS)
+
+
+@pytest.mark.parametrize("card_id", sorted(CARDS))
+def test_card_page_builders_and_nav(card_id):
+    card = CARDS[card_id]
+    page = ROOT / "docs" / card["page"]
+    assert page.is_file(), f"card {card_id} names a missing page {card['page']}"
+    assert _front_matter(page).get("card") == card_id
+    translation = page.with_suffix(".zh.md")
+    if translation.exists():
+        assert _front_matter(translation).get("card") == card_id
+    assert card["page"] in (ROOT / "mkdocs.yml").read_text(encoding="utf-8"), "the page is not in the nav"
+    assert set(card["builders"]) <= set(paperzoo.list_models()), "a builder is not registered"
+
+
+@pytest.mark.parametrize(("card_id", "claim"), CLAIMS, ids=[f"{c}:{cl['id']}" for c, cl in CLAIMS])
+def test_claim_holds(card_id, claim):
+    result = cardlib.check_claim(card_id, claim)
+    if claim["status"] == "unverifiable":
+        assert result.computed is None
+    else:
+        assert result.difference == pytest.approx(result.computed - claim["stated"])
+
+
+def test_every_page_card_reference_exists():
+    for page in (ROOT / "docs").rglob("*.md"):
+        text = page.read_text(encoding="utf-8")
+        for card_id in re.findall(r"^card: ([\w-]+)$", text, re.M):
+            assert card_id in CARDS, f"{page} refers to unknown card {card_id!r}"
+
+
+# --- the machinery itself ---------------------------------------------------------------------------
+
+
+def _card(**overrides):
+    card = {
+        "id": "toy", "title": "A toy paper", "short_title": "Toy", "authors": ["A. Author"], "year": 2020,
+        "venue": "arXiv preprint", "arxiv": "2001.00001", "bibtex": "@article{toy}", "section": "nlp",
+        "tags": [], "page": "nlp/toy.md", "builders": [], "claims": [],
+    }  # fmt: skip
+    card.update(overrides)
+    return card
+
+
+def _claim(**overrides):
+    claim = {
+        "id": "three", "claim": "1 + 2", "source": "Eq. 1", "stated": 3, "unit": "count", "status": "matches",
+        "compute": {"call": "operator:add", "args": [1, 2]}, "tolerance": 0,
+    }  # fmt: skip
+    claim.update(overrides)
+    return claim
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"section": "robots"}, "section must be one of"),
+        ({"arxiv": "arXiv:1512"}, "arxiv must look like"),
+        ({"tags": ["nlp"]}, "tags are other sections"),
+        ({"page": "ocr/toy.md"}, "page must be 'nlp/<name>.md'"),
+        ({"year": "2020"}, "'year' should be"),
+        ({"doi": "x"}, "unknown key 'doi'"),
+        ({"claims": [_claim(status="deviation", explanation="why")]}, "pins the computed value"),
+        ({"claims": [_claim(status="unverifiable", explanation="why")]}, "has no 'compute'"),
+        ({"claims": [_claim(status="deviation", expected=3)]}, "needs an 'explanation'"),
+        ({"claims": [_claim(compute={"call": "os:system", "args": ["ls"]})]}, "call must be"),
+        ({"claims": [_claim(), _claim()]}, "unique"),
+    ],
+)
+def test_schema_errors_name_the_problem(overrides, message):
+    with pytest.raises(cardlib.CardError, match=message):
+        cardlib.validate_card(_card(**overrides), "toy")
+
+
+def test_a_drifting_matching_claim_fails():
+    with pytest.raises(cardlib.ClaimError, match=r"states 4 count, paperzoo computes 3"):
+        cardlib.check_claim("toy", _claim(stated=4))
+
+
+def test_a_deviation_pins_its_value_and_goes_stale_when_it_matches():
+    deviation = _claim(stated=4, expected=3, status="deviation", explanation="off by one")
+    assert cardlib.check_claim("toy", deviation).difference == -1
+    with pytest.raises(cardlib.ClaimError, match="expects 5"):
+        cardlib.check_claim("toy", {**deviation, "expected": 5})
+    with pytest.raises(cardlib.ClaimError, match="set the status to matches"):
+        cardlib.check_claim("toy", {**deviation, "stated": 3})
+
+
+def test_nested_calls_items_and_scale():
+    spec = {
+        "call": "operator:getitem",
+        "args": [{"call": "operator:add", "args": [[10], [20]]}, 1],
+        "scale": 0.5,
+    }
+    assert cardlib.evaluate(spec) == 10
+
+
+def test_claims_table_renders_and_failing_claim_fails_rendering():
+    card = _card(
+        claims=[_claim(), _claim(id="guess", status="unverifiable", explanation="no data", compute=None)]
+    )
+    del card["claims"][1]["compute"], card["claims"][1]["tolerance"]
+    html = markdown.Markdown(extensions=["tables"]).convert("\n".join(render_claims(card, "en")))
+    assert "<td>✅ matches</td>" in html and "not verifiable here (note 1)" in html
+    assert f"paperzoo {paperzoo.__version__} with torch" in html
+    card["claims"][0]["stated"] = 7
+    with pytest.raises(cardlib.ClaimError):
+        render_claims(card, "zh")
+
+
+def test_empty_section_says_so_and_links_the_guide():
+    lines = render_papers({}, "tracker", "tracker/index.md", "en")
+    assert "No paper in this section" in lines[0] and "(../contributing.md)" in lines[0]
+    with pytest.raises(ValueError, match="unknown section"):
+        render_papers({}, "robots", "index.md", "en")
+
+
+def test_papers_are_listed_under_their_section_and_tags():
+    card = CARDS["mobilenet-v1"]
+    assert "[MobileNetV1](mobilenet-v1.md)" in "\n".join(
+        render_papers(CARDS, "object-detection", "object-detection/index.md", "en")
+    )
+    for section in card["tags"]:
+        text = "\n".join(render_papers(CARDS, section, f"{section}/index.md", "en"))
+        assert "[MobileNetV1](../object-detection/mobilenet-v1.md)" in text
+
+
+def test_blocks_inside_other_fences_stay_literal():
+    md = markdown.Markdown(extensions=["paperzoo._site.blocks", "pymdownx.superfences"])
+    html = md.convert("````markdown\n```paperzoo-papers\nsection: nlp\n```\n````\n")
+    assert "paperzoo-papers" in html and "No paper" not in html
+    with pytest.raises(ValueError, match="unknown block 'paperzoo-robots'"):
+        markdown.Markdown(extensions=["paperzoo._site.blocks"]).convert("```paperzoo-robots\n```\n")
