@@ -43,3 +43,13 @@ def test_missing_chromium_fails_when_the_browser_is_required(run_browser_test):
     assert result.returncode == 1, result.stdout
     assert "1 error" in result.stdout
     assert "Chromium is missing at" in result.stdout and "PAPERZOO_REQUIRE_BROWSER=1" in result.stdout
+
+
+def test_page_blocks_and_records_what_a_clean_page_must_not_do(page, page_log):
+    page.set_content('<img src="https://example.org/pixel.png"><script>console.error("boom")</script>'
+                     '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">')
+    assert page_log.external_requests == ["https://example.org/pixel.png"]
+    assert any("boom" in error for error in page_log.console_errors), page_log.console_errors
+    assert page.evaluate("document.images[0].naturalWidth") == 0  # aborted, never fetched
+    with pytest.raises(AssertionError, match="non-local"):
+        page_log.assert_clean()
