@@ -6,6 +6,11 @@ A standard $3\times3$ convolution is factorised into a depthwise $3\times3$ conv
 input channel) and a pointwise $1\times1$ convolution that mixes channels (Sec. 3.1), which costs
 $\frac{1}{N} + \frac{1}{D_K^2}$ of the original. A width multiplier $\alpha$ thins every layer and the input
 resolution $\rho$ shrinks every feature map, trading accuracy for cost (Sec. 3.3-3.4, Tables 6-7).
+
+**Paper vs code.** At 1.0-224 `paperzoo.analysis` counts 568,740,352 Mult-Adds (paper: 569M) and
+4,209,088 conv and FC weights (paper: 4.2M; PyTorch's count with BN and the FC bias is 4,231,976);
+Table 2's shares (1×1 conv 94.86% of Mult-Adds and 74.59% of parameters, ...) are reproduced to
+0.01 points, and so are the costs of every width and resolution of Tables 6 and 7 (within 0.5%).
 """
 
 from __future__ import annotations
