@@ -104,7 +104,7 @@ def test_ci_runs_tests_docs_and_wheel_on_push_and_pull_request():
     assert "python -m build" in runs["wheel"]
     uploads = {step["with"]["path"] for job in workflow["jobs"].values() for step in job["steps"]
                if step.get("uses", "").startswith("actions/upload-artifact@")}
-    assert uploads == {"site/", "dist/"}
+    assert uploads == {"site/", "dist/", "test-artifacts/"}  # the last: screenshots of failed browser tests
     for job in workflow["jobs"].values():
         assert job["permissions"] == {"contents": "read"}
 
