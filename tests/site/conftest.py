@@ -77,7 +77,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
     for item in items:
+        if not item.path.is_relative_to(here):  # this hook sees the whole session's items
+            continue
         names = getattr(item, "fixturenames", ())
         if "built_site" in names or "site_url" in names:
             item.add_marker(pytest.mark.site)
