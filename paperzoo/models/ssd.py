@@ -1,0 +1,659 @@
+r"""SSD: Single Shot MultiBox Detector.
+
+Liu et al., 2016, [arXiv:1512.02325](https://arxiv.org/abs/1512.02325).
+
+A truncated VGG16 ("reduced": fc6/fc7 turned into convolutions, Sec. 3) is followed by extra layers
+that halve the resolution; small $3\times3$ convolutions on six (SSD300) or seven (SSD512) of these maps
+predict, for every default box, class scores and box offsets in one pass (Fig. 2, Sec. 2.1).
+Training matches default boxes to objects and minimises the MultiBox loss with hard negative mining
+(Sec. 2.2); inference decodes the offsets and runs per-class NMS.
+
+The model follows torchvision's detection contract: `model(images, targets)` returns the two losses in
+train mode, `model(images)` a list of `{"boxes", "scores", "labels"}` in eval mode, each image in its own
+pixel coordinates. The pieces shared with SSDLite (targets, default boxes, matching, loss,
+post-processing) live in [`paperzoo.detection`][paperzoo.detection]; this module holds the network.
+
+**Deviations and choices.**
+
+- Default boxes, matching and the loss are batched over the images (torchvision loops over them). Each
+  image keeps at least 3 hard negatives, so an image without objects still teaches "background" (see
+  [`multibox_loss`][paperzoo.detection.multibox_loss]); `min_negatives=0` gives torchvision's loss.
+- The default `default_boxes="torchvision"` for SSD300 (Caffe's COCO sizes, clipped) keeps the model
+  interchangeable with torchvision's `ssd300_vgg16`; `"paper"`, `"caffe_voc"` and `"caffe_coco"` are one
+  argument away.
+- SSD512's extra layers follow Caffe's `ssd_pascal_512.py` (five stride-2 blocks and a final $4\times4$
+  conv, maps 64, 32, 16, 8, 4, 2, 1). torchvision's `highres` option appends a $4\times4$ conv to the
+  SSD300 extras instead, which gives maps 64, 32, 16, 8, 6, 4, 1 that do not match the paper's 24,564
+  boxes.
+- With ImageNet weights whose classifier is present (`IMAGENET1K_V1`), fc6 and fc7 are subsampled from
+  VGG's fully connected layers as the paper does ("we subsample parameters from fc6 and fc7", Sec. 3);
+  torchvision's SSD leaves them random.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torchvision.models import VGG16_Weights
+from torchvision.models.detection import SSD300_VGG16_Weights
+from torchvision.ops import box_convert
+from torchvision.transforms.v2 import functional as TF
+
+from paperzoo.detection.box_coder import VARIANCES
+from paperzoo.detection.default_boxes import (
+    PRESETS,
+    DefaultBoxConfig,
+    DefaultBoxes,
+    num_boxes_per_location,
+    paper_scales,
+)
+from paperzoo.detection.matcher import match_priors
+from paperzoo.detection.multibox_loss import encode_targets, multibox_loss
+from paperzoo.detection.ssd_postprocess import postprocess_detections
+from paperzoo.detection.targets import pad_targets, validate_targets
+from paperzoo.registry import Paper, register_model
+
+__all__ = [
+    "L2Norm",
+    "SSD",
+    "SSDHead",
+    "VGG16Reduced",
+    "convert_torchvision_ssd300_state_dict",
+    "ssd300_vgg16",
+    "ssd512_vgg16",
+    "ssd_box_config",
+]
+
+PAPER = Paper("SSD: Single Shot MultiBox Detector", "1512.02325")
+
+# Input normalisation of the Caffe-converted VGG16 weights (torchvision's `IMAGENET1K_FEATURES`): images
+# in [0, 1] become 0-255 with the per-channel mean removed, as Caffe's SSD reads them.
+CAFFE_MEAN = (0.48235, 0.45882, 0.40784)
+CAFFE_STD = (1.0 / 255.0, 1.0 / 255.0, 1.0 / 255.0)
+
+# VGG paper Table 1, configuration D (VGG16) up to conv5_3: output channels of each 3x3 conv, "M" a 2x2
+# max pool. torchvision's `vgg16().features` numbering is kept, so ImageNet weights load key for key.
+VGG16_CONV: tuple[int | str, ...] = (
+    64,
+    64,
+    "M",
+    128,
+    128,
+    "M",
+    256,
+    256,
+    256,
+    "M",
+    512,
+    512,
+    512,
+    "M",
+    512,
+    512,
+    512,
+)
+# Index in `features` after relu4_3: conv4_3 is the first source layer (Fig. 2).
+CONV4_3_END = 23
+
+# Extra feature layers (Fig. 2; Caffe `AddExtraLayers` in ssd_pascal.py / ssd_pascal_512.py):
+# (1x1 channels, 3x3 output channels, kernel, stride, padding) of each block after fc7.
+EXTRAS_300: tuple[tuple[int, int, int, int, int], ...] = (
+    (256, 512, 3, 2, 1),  # conv8_2: 19 -> 10
+    (128, 256, 3, 2, 1),  # conv9_2: 10 -> 5
+    (128, 256, 3, 1, 0),  # conv10_2: 5 -> 3
+    (128, 256, 3, 1, 0),  # conv11_2: 3 -> 1
+)
+EXTRAS_512: tuple[tuple[int, int, int, int, int], ...] = (
+    (256, 512, 3, 2, 1),  # 32 -> 16
+    (128, 256, 3, 2, 1),  # 16 -> 8
+    (128, 256, 3, 2, 1),  # 8 -> 4
+    (128, 256, 3, 2, 1),  # 4 -> 2
+    (128, 256, 4, 1, 1),  # 2 -> 1 (footnote 5: the extra block of SSD512)
+)
+
+BOX_PRESETS = ("torchvision", "paper", "caffe_voc", "caffe_coco")
+
+
+def ssd_box_config(preset: str, input_size: int = 300) -> DefaultBoxConfig:
+    """The default-box configuration named `preset` for SSD300 or SSD512.
+
+    SSD512 has Caffe-style presets only; `"torchvision"` there means `"caffe_coco"` with clipping (what
+    torchvision's SSD300 preset is at 300), and `"paper"` the paper's formula over the six maps after
+    conv4_3 (at 0.1), as the SSD300 `"paper"` preset.
+
+    Args:
+        preset: One of `"torchvision"`, `"paper"`, `"caffe_voc"`, `"caffe_coco"`.
+        input_size: 300 or 512.
+
+    Raises:
+        ValueError: For an unknown preset or input size.
+    """
+    if preset not in BOX_PRESETS:
+        raise ValueError(f"default_boxes must be one of {BOX_PRESETS}, got {preset!r}")
+    if input_size == 300:
+        return PRESETS[preset]
+    if input_size != 512:
+        raise ValueError(f"SSD box presets exist for input sizes 300 and 512, got {input_size}")
+    if preset in ("caffe_voc", "caffe_coco"):
+        return PRESETS[f"{preset}_512"]
+    if preset == "torchvision":
+        return replace(PRESETS["caffe_coco_512"], clip=True)
+    scales = [0.1, *paper_scales(6)]
+    return replace(PRESETS["caffe_voc_512"], min_sizes=tuple(scales[:-1]), max_sizes=tuple(scales[1:]))
+
+
+def _xavier_init(module: nn.Module) -> None:
+    # Caffe's "xavier" filler for the layers SSD adds (ssd_pascal.py), as torchvision.
+    for layer in module.modules():
+        if isinstance(layer, nn.Conv2d):
+            nn.init.xavier_uniform_(layer.weight)
+            if layer.bias is not None:
+                nn.init.zeros_(layer.bias)
+
+
+class L2Norm(nn.Module):
+    r"""L2 normalisation over channels with a learned per-channel scale (Sec. 3.1, after ParseNet).
+
+    conv4_3's activations are much larger than those of later layers; normalising each location's
+    feature vector and rescaling it by $\gamma_c$ (initialised to 20) balances the heads.
+
+    Args:
+        channels: Number of channels $C$.
+        scale: Initial value of every $\gamma_c$.
+    """
+
+    def __init__(self, channels: int, scale: float = 20.0) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.full((channels,), scale))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.normalize(x, dim=1) * self.weight.view(1, -1, 1, 1)  # (C,) -> (1, C, 1, 1)
+
+
+def _vgg16_features() -> nn.Sequential:
+    layers: list[nn.Module] = []
+    channels = 3
+    pools = 0
+    for value in VGG16_CONV:
+        if value == "M":
+            pools += 1
+            # Caffe rounds pooled sizes up: pool3 turns 75 into 38 for SSD300 (Fig. 2's 38x38 conv4_3).
+            layers.append(nn.MaxPool2d(kernel_size=2, stride=2, ceil_mode=pools == 3))
+            continue
+        layers += [nn.Conv2d(channels, int(value), kernel_size=3, padding=1), nn.ReLU(inplace=True)]
+        channels = int(value)
+    for layer in layers:  # torchvision's VGG initialisation
+        if isinstance(layer, nn.Conv2d):
+            nn.init.kaiming_normal_(layer.weight, mode="fan_out", nonlinearity="relu")
+            nn.init.zeros_(layer.bias)
+    return nn.Sequential(*layers)
+
+
+def _extra_block(in_channels: int, spec: tuple[int, int, int, int, int]) -> nn.Sequential:
+    reduced, out_channels, kernel, stride, padding = spec
+    return nn.Sequential(
+        nn.Conv2d(in_channels, reduced, kernel_size=1),
+        nn.ReLU(inplace=True),
+        nn.Conv2d(reduced, out_channels, kernel_size=kernel, stride=stride, padding=padding),
+        nn.ReLU(inplace=True),
+    )
+
+
+class VGG16Reduced(nn.Module):
+    """VGG16 with the paper's changes and the extra layers: the source feature maps of SSD (Fig. 2).
+
+    pool5 becomes 3x3 stride 1, fc6 a 3x3 conv with 1024 channels and dilation 6 ("à trous"), fc7 a
+    1x1 conv with 1024 channels (Sec. 3, "Base network"). conv4_3 goes through
+    [`L2Norm`][paperzoo.models.ssd.L2Norm].
+
+    Args:
+        extras: The extra blocks, e.g. `EXTRAS_300` or `EXTRAS_512`.
+
+    Attributes:
+        out_channels: Channels of each source map: 512, 1024, then the extras' outputs.
+    """
+
+    def __init__(self, extras: Sequence[tuple[int, int, int, int, int]] = EXTRAS_300) -> None:
+        super().__init__()
+        self.features = _vgg16_features()  # conv1_1 ... relu5_3, torchvision's numbering
+        self.l2norm = L2Norm(512)
+        self.pool5 = nn.MaxPool2d(kernel_size=3, stride=1, padding=1)
+        self.fc6 = nn.Conv2d(512, 1024, kernel_size=3, padding=6, dilation=6)
+        self.fc7 = nn.Conv2d(1024, 1024, kernel_size=1)
+        blocks, channels = [], 1024
+        for spec in extras:
+            blocks.append(_extra_block(channels, spec))
+            channels = spec[1]
+        self.extras = nn.ModuleList(blocks)
+        self.out_channels = [512, 1024, *(spec[1] for spec in extras)]
+        _xavier_init(nn.ModuleList([self.fc6, self.fc7, self.extras]))
+
+    def forward(self, x: Tensor) -> list[Tensor]:
+        """Source maps, e.g. `(N, 512, 38, 38)`, `(N, 1024, 19, 19)`, ... `(N, 256, 1, 1)` for SSD300."""
+        x = self.features[:CONV4_3_END](x)
+        sources = [self.l2norm(x)]
+        x = self.pool5(self.features[CONV4_3_END:](x))
+        x = F.relu(self.fc7(F.relu(self.fc6(x), inplace=True)), inplace=True)
+        sources.append(x)
+        for block in self.extras:
+            x = block(x)
+            sources.append(x)
+        return sources
+
+    def load_imagenet_state_dict(self, state_dict: dict[str, Tensor]) -> None:
+        """Load a torchvision `vgg16` state dict: conv1_1 to conv5_3, and fc6/fc7 when present.
+
+        fc6 and fc7 are subsampled from VGG's `classifier.0` / `classifier.3` as in the paper (Sec. 3):
+        every 4th unit of 4096, and every 3rd tap of fc6's 7x7 kernel, which with dilation 6 covers about
+        the same field. Weights with non-finite values there (torchvision's `IMAGENET1K_FEATURES`, whose
+        classifier is empty) leave fc6/fc7 at their random initialisation.
+        """
+        features = {k[len("features.") :]: v for k, v in state_dict.items() if k.startswith("features.")}
+        self.features.load_state_dict(features)
+        fc6_w, fc7_w = state_dict.get("classifier.0.weight"), state_dict.get("classifier.3.weight")
+        if fc6_w is None or fc7_w is None or not (fc6_w.isfinite().all() and fc7_w.isfinite().all()):
+            return
+        with torch.no_grad():
+            fc6 = fc6_w.view(4096, 512, 7, 7)  # (4096, 512·7·7) -> (4096, 512, 7, 7)
+            self.fc6.weight.copy_(fc6[::4, :, ::3, ::3])  # -> (1024, 512, 3, 3)
+            self.fc6.bias.copy_(state_dict["classifier.0.bias"][::4])
+            self.fc7.weight.copy_(fc7_w[::4, ::4, None, None])  # (4096, 4096) -> (1024, 1024, 1, 1)
+            self.fc7.bias.copy_(state_dict["classifier.3.bias"][::4])
+
+
+def conv3x3_predictor(in_channels: int, out_channels: int) -> nn.Module:
+    """The paper's predictor: one 3x3 conv per map and output (Sec. 2.1, "Convolutional predictors")."""
+    return nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1)
+
+
+def _flatten_predictions(outputs: list[Tensor], columns: int) -> Tensor:
+    flat = []
+    for out in outputs:
+        n, _, h, w = out.shape
+        out = out.view(n, -1, columns, h, w)  # (N, A·K, H, W) -> (N, A, K, H, W)
+        flat.append(out.permute(0, 3, 4, 1, 2).reshape(n, -1, columns))  # -> (N, H·W·A, K)
+    return torch.cat(flat, dim=1)  # per map (N, H_k·W_k·A_k, K) -> (N, A_total, K)
+
+
+class SSDHead(nn.Module):
+    """Class and box predictors on each source map; outputs line up with the default boxes.
+
+    Within a location, the `A` predictions follow the default boxes' order, so `(N, A·K, H, W)` outputs
+    are flattened location by location, box by box, as the boxes are generated.
+
+    Args:
+        in_channels: Channels of each source map.
+        num_boxes: Default boxes per location of each map.
+        num_classes: Classes including the background.
+        predictor: Builds one predictor `(in_channels, out_channels) -> module`.
+    """
+
+    def __init__(
+        self,
+        in_channels: Sequence[int],
+        num_boxes: Sequence[int],
+        num_classes: int,
+        predictor: Callable[[int, int], nn.Module] = conv3x3_predictor,
+    ) -> None:
+        super().__init__()
+        if len(in_channels) != len(num_boxes):
+            raise ValueError(f"got {len(in_channels)} source maps but box counts for {len(num_boxes)}")
+        self.num_classes = num_classes
+        pairs = list(zip(in_channels, num_boxes, strict=True))
+        self.classification = nn.ModuleList(predictor(c, a * num_classes) for c, a in pairs)
+        self.regression = nn.ModuleList(predictor(c, a * 4) for c, a in pairs)
+        _xavier_init(self)
+
+    def forward(self, sources: list[Tensor]) -> dict[str, Tensor]:
+        """`{"bbox_regression": (N, A, 4), "cls_logits": (N, A, C)}` over all A default boxes."""
+        scores = [head(x) for head, x in zip(self.classification, sources, strict=True)]
+        deltas = [head(x) for head, x in zip(self.regression, sources, strict=True)]
+        return {
+            "bbox_regression": _flatten_predictions(deltas, 4),
+            "cls_logits": _flatten_predictions(scores, self.num_classes),
+        }
+
+
+def _feature_map_sizes(backbone: nn.Module, size: tuple[int, int]) -> list[tuple[int, int]]:
+    """Shapes of the backbone's source maps for an input `size`, traced on the meta device (no compute)."""
+    meta = {
+        name: torch.empty_like(t, device="meta") for name, t in backbone.state_dict(keep_vars=True).items()
+    }
+    image = torch.empty((2, 3, *size), device="meta")  # 2: batch norm in train mode needs > 1 value
+    sources = torch.func.functional_call(backbone, meta, (image,))
+    return [(int(s.shape[-2]), int(s.shape[-1])) for s in sources]
+
+
+class SSD(nn.Module):
+    """The Single Shot MultiBox Detector around any backbone that returns a list of source maps.
+
+    Images are resized to the fixed input `size` (torchvision's functional resize, one call per
+    distinct image size), normalised, and passed through the backbone and the head. Boxes are handled in
+    fractions of the image, so ground truth and detections are in each image's own pixel coordinates
+    whatever its size.
+
+    Args:
+        backbone: Module mapping `(N, 3, H, W)` to a list of source maps, with an `out_channels` list.
+        num_classes: Classes including the background (label 0).
+        box_config: Default-box configuration; its `feature_maps` must be the backbone's map sizes when
+            its `steps` are given.
+        size: Network input `(H, W)`; defaults to the configuration's square input size.
+        head: Predictor head; defaults to [`SSDHead`][paperzoo.models.ssd.SSDHead] with 3x3 convs.
+        image_mean: Per-channel mean subtracted from images in [0, 1].
+        image_std: Per-channel divisor applied after the mean.
+        score_thresh: Post-processing score threshold (0.01 in the released code).
+        nms_thresh: Per-class NMS IoU threshold (0.45).
+        detections_per_img: Detections kept per image (200).
+        topk_candidates: Candidates kept per class before NMS (400).
+        iou_threshold: Matching overlap for positives (0.5, Sec. 2.2).
+        neg_pos_ratio: Hard negatives per positive (3, Sec. 2.2).
+        min_negatives: Hard negatives per image even without objects (0 reproduces torchvision).
+        antialias: Antialias when downscaling images (torchvision's detectors do not).
+    """
+
+    def __init__(
+        self,
+        backbone: nn.Module,
+        num_classes: int,
+        box_config: DefaultBoxConfig,
+        *,
+        size: tuple[int, int] | None = None,
+        head: nn.Module | None = None,
+        image_mean: Sequence[float] = CAFFE_MEAN,
+        image_std: Sequence[float] = CAFFE_STD,
+        score_thresh: float = 0.01,
+        nms_thresh: float = 0.45,
+        detections_per_img: int = 200,
+        topk_candidates: int = 400,
+        iou_threshold: float = 0.5,
+        neg_pos_ratio: int = 3,
+        min_negatives: int = 3,
+        antialias: bool = True,
+    ) -> None:
+        super().__init__()
+        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
+            raise ValueError(f"num_classes must be an int >= 2 (background included), got {num_classes!r}")
+        if len(image_mean) != 3 or len(image_std) != 3:
+            raise ValueError(f"image_mean and image_std need 3 values, got {image_mean} and {image_std}")
+        self.size = tuple(size) if size is not None else (box_config.input_size, box_config.input_size)
+        self.num_classes = num_classes
+        self.backbone = backbone
+        self.feature_map_sizes = _feature_map_sizes(backbone, self.size)
+        expected = [(f, f) for f in box_config.feature_maps]
+        if box_config.steps is not None and self.feature_map_sizes != expected:
+            raise ValueError(
+                f"the backbone gives source maps {self.feature_map_sizes} at {self.size}, but the box "
+                f"configuration with steps {box_config.steps} is made for {expected}"
+            )
+        self.head = (
+            head
+            if head is not None
+            else SSDHead(backbone.out_channels, num_boxes_per_location(box_config), num_classes)
+        )
+        self.default_boxes = DefaultBoxes(box_config)
+        self.register_buffer("image_mean", torch.tensor(image_mean).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("image_std", torch.tensor(image_std).view(1, 3, 1, 1), persistent=False)
+        self.score_thresh, self.nms_thresh = score_thresh, nms_thresh
+        self.detections_per_img, self.topk_candidates = detections_per_img, topk_candidates
+        self.iou_threshold, self.neg_pos_ratio, self.min_negatives = (
+            iou_threshold,
+            neg_pos_ratio,
+            min_negatives,
+        )
+        self.antialias = antialias
+
+    @property
+    def priors(self) -> Tensor:
+        """The `[A, 4]` default boxes (`cx, cy, w, h` in fractions of the image), cached."""
+        return self.default_boxes(self.size, self.feature_map_sizes)
+
+    def preprocess(self, images: list[Tensor] | Tensor) -> tuple[Tensor, list[tuple[int, int]]]:
+        """Resize and normalise images into one `(N, 3, H, W)` batch; also return their original sizes.
+
+        Args:
+            images: A list of `[3, H_i, W_i]` float tensors in [0, 1], or a batch `[N, 3, H, W]`.
+        """
+        if isinstance(images, Tensor):
+            if images.ndim != 4 or images.shape[1] != 3:
+                raise ValueError(f"a batched image tensor must be [N, 3, H, W], got {list(images.shape)}")
+            images = list(images)
+        if not isinstance(images, (list, tuple)) or len(images) == 0:
+            raise ValueError(
+                f"images must be a non-empty list of [3, H, W] tensors, got {type(images).__name__}"
+            )
+        groups: dict[tuple[int, int], list[int]] = {}
+        for i, image in enumerate(images):
+            if not isinstance(image, Tensor) or image.ndim != 3 or image.shape[0] != 3:
+                got = list(image.shape) if isinstance(image, Tensor) else type(image).__name__
+                raise ValueError(f"images[{i}] must be a [3, H, W] tensor, got {got}")
+            if not image.is_floating_point():
+                raise TypeError(f"images[{i}] must be a float tensor in [0, 1], got {image.dtype}")
+            groups.setdefault((int(image.shape[1]), int(image.shape[2])), []).append(i)
+        batch = images[0].new_empty((len(images), 3, *self.size))
+        for shape, indices in groups.items():
+            group = torch.stack([images[i] for i in indices])  # n × (3, H_i, W_i) -> (n, 3, H_i, W_i)
+            if shape != self.size:
+                group = TF.resize(group, list(self.size), antialias=self.antialias)
+            batch[indices] = group
+        batch = (batch - self.image_mean) / self.image_std
+        return batch, [(int(image.shape[1]), int(image.shape[2])) for image in images]
+
+    def forward(
+        self, images: list[Tensor] | Tensor, targets: list[dict[str, Tensor]] | None = None
+    ) -> dict[str, Tensor] | list[dict[str, Tensor]]:
+        """Losses `{"bbox_regression", "classification"}` in train mode, detections in eval mode.
+
+        Args:
+            images: A list of `[3, H_i, W_i]` float tensors in [0, 1] (sizes may differ), or `[N, 3, H, W]`.
+            targets: Train mode only: one dict per image with `"boxes"` (float `[G, 4]`, `x1, y1, x2, y2`
+                in that image's pixels) and `"labels"` (int64 `[G]` in `[1, num_classes - 1]`).
+
+        Returns:
+            The losses (train), or one `{"boxes" [D, 4], "scores" [D], "labels" [D]}` per image (eval), with
+                boxes in the image's own pixel coordinates.
+
+        Raises:
+            ValueError: Malformed images or targets (naming the image and box), or no targets in train mode.
+        """
+        if self.training:
+            if targets is None:
+                raise ValueError("targets are required in training mode (one dict per image)")
+            validate_targets(targets, self.num_classes)
+        batch, image_sizes = self.preprocess(images)
+        if targets is not None and len(targets) != len(image_sizes):
+            raise ValueError(f"got {len(targets)} targets for {len(image_sizes)} images")
+        head_outputs = self.head(self.backbone(batch))
+        if self.training:
+            return self.compute_loss(head_outputs, targets, image_sizes)
+        return self.postprocess(head_outputs, image_sizes)
+
+    def compute_loss(
+        self,
+        head_outputs: dict[str, Tensor],
+        targets: list[dict[str, Tensor]],
+        image_sizes: Sequence[tuple[int, int]] | None = None,
+    ) -> dict[str, Tensor]:
+        """The MultiBox loss (Eq. 1) of a batch: matching, target encoding and hard negative mining.
+
+        Args:
+            head_outputs: The head's `{"bbox_regression" (N, A, 4), "cls_logits" (N, A, C)}`.
+            targets: One dict per image, boxes in pixels of the image of size `image_sizes[i]`.
+            image_sizes: `(H, W)` of each image the boxes refer to; defaults to the network input size.
+
+        Returns:
+            `{"bbox_regression": ..., "classification": ...}`, each divided by the number of positives.
+        """
+        if image_sizes is None:
+            image_sizes = [self.size] * len(targets)
+        gt_boxes, gt_labels, gt_mask = pad_targets(targets)
+        hw = torch.tensor(image_sizes, dtype=gt_boxes.dtype, device=gt_boxes.device)  # (N, 2) as (H, W)
+        scale = hw[:, [1, 0, 1, 0]][:, None, :]  # (N, 2) -> (N, 1, 4) as (W, H, W, H)
+        gt_boxes = gt_boxes / scale  # pixels -> fractions of the image, the default boxes' units
+        priors = self.priors.to(gt_boxes.dtype)
+        matched = match_priors(gt_boxes, gt_mask, box_convert(priors, "cxcywh", "xyxy"), self.iou_threshold)
+        labels, deltas = encode_targets(matched, gt_boxes, gt_labels, priors, VARIANCES)
+        return multibox_loss(
+            head_outputs["cls_logits"],
+            head_outputs["bbox_regression"],
+            labels,
+            deltas,
+            neg_pos_ratio=self.neg_pos_ratio,
+            min_negatives=self.min_negatives,
+        )
+
+    def postprocess(
+        self, head_outputs: dict[str, Tensor], image_sizes: Sequence[tuple[int, int]]
+    ) -> list[dict[str, Tensor]]:
+        """Detections of each image in pixels of its `(H, W)` in `image_sizes` (batched NMS, Sec. 3.7).
+
+        Args:
+            head_outputs: The head's `{"bbox_regression" (N, A, 4), "cls_logits" (N, A, C)}`.
+            image_sizes: `(H, W)` of each image, the coordinates of the returned boxes.
+        """
+        return postprocess_detections(
+            head_outputs["cls_logits"],
+            head_outputs["bbox_regression"],
+            self.priors,
+            list(image_sizes),
+            score_thresh=self.score_thresh,
+            topk_candidates=self.topk_candidates,
+            nms_thresh=self.nms_thresh,
+            detections_per_img=self.detections_per_img,
+        )
+
+
+# torchvision ssd300_vgg16 key -> paperzoo key (regex, replacement), applied in order.
+_TORCHVISION_KEYS: tuple[tuple[str, str], ...] = (
+    (r"^backbone\.scale_weight$", "backbone.l2norm.weight"),
+    (r"^backbone\.extra\.0\.(1|3|5)\.", "backbone.features.@CONV5@."),
+    (r"^backbone\.extra\.0\.7\.1\.", "backbone.fc6."),
+    (r"^backbone\.extra\.0\.7\.3\.", "backbone.fc7."),
+    (r"^backbone\.extra\.(\d+)\.", "backbone.extras.@PREV@."),
+    (r"^head\.classification_head\.module_list\.", "head.classification."),
+    (r"^head\.regression_head\.module_list\.", "head.regression."),
+)
+
+
+def _convert_key(key: str) -> str:
+    for pattern, replacement in _TORCHVISION_KEYS:
+        match = re.match(pattern, key)
+        if match is None:
+            continue
+        if "@CONV5@" in replacement:  # extra.0 = pool4 (0), conv5_1 (1), conv5_2 (3), conv5_3 (5)
+            replacement = replacement.replace("@CONV5@", str(CONV4_3_END + int(match.group(1))))
+        if "@PREV@" in replacement:  # torchvision's extra.0 is conv5 + fc; its extra.k is our extras.k-1
+            replacement = replacement.replace("@PREV@", str(int(match.group(1)) - 1))
+        return replacement + key[match.end() :]
+    return key
+
+
+def convert_torchvision_ssd300_state_dict(state_dict: dict[str, Tensor]) -> dict[str, Tensor]:
+    """Rename the keys of a torchvision `ssd300_vgg16` state dict to paperzoo's SSD300 (values shared).
+
+    Both models have the same layers, default boxes and box order; only the module names differ
+    (torchvision keeps conv5 and fc6/fc7 in `backbone.extra.0`, the L2Norm scale in
+    `backbone.scale_weight`).
+    """
+    return {_convert_key(key): value for key, value in state_dict.items()}
+
+
+def _check_builder_args(num_classes: int, weights_backbone: object, enum: type) -> object:
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
+        raise ValueError(f"num_classes must be an int >= 2 (background included), got {num_classes!r}")
+    return None if weights_backbone is None else enum.verify(weights_backbone)
+
+
+def _vgg_ssd(
+    num_classes: int,
+    input_size: int,
+    default_boxes: str,
+    weights_backbone: VGG16_Weights | str | None,
+    progress: bool,
+    kwargs: dict,
+) -> SSD:
+    weights_backbone = _check_builder_args(num_classes, weights_backbone, VGG16_Weights)
+    box_config = ssd_box_config(default_boxes, input_size)
+    backbone = VGG16Reduced(EXTRAS_300 if input_size == 300 else EXTRAS_512)
+    if weights_backbone is not None:
+        backbone.load_imagenet_state_dict(weights_backbone.get_state_dict(progress=progress, check_hash=True))
+        normalize = weights_backbone.transforms()
+        kwargs = {"image_mean": normalize.mean, "image_std": normalize.std, **kwargs}
+    return SSD(backbone, num_classes, box_config, **kwargs)
+
+
+@register_model(paper=PAPER, task="detection", input_size=(300, 300), docs="object-detection/ssd/")
+def ssd300_vgg16(
+    *,
+    num_classes: int = 91,
+    weights: SSD300_VGG16_Weights | str | None = None,
+    weights_backbone: VGG16_Weights | str | None = None,
+    default_boxes: str = "torchvision",
+    progress: bool = True,
+    **kwargs,
+) -> SSD:
+    """SSD300 with the reduced VGG16 (Fig. 2): 8732 default boxes on maps 38, 19, 10, 5, 3, 1.
+
+    Args:
+        num_classes: Classes including the background: 21 for VOC, 91 for torchvision's COCO ids.
+        weights: `None`, or torchvision's `SSD300_VGG16_Weights` (member or name, e.g. `"COCO_V1"`), loaded
+            through torchvision's weights API and renamed by `convert_torchvision_ssd300_state_dict`.
+        weights_backbone: `None`, or torchvision's `VGG16_Weights` for the backbone (e.g.
+            `"IMAGENET1K_FEATURES"`); the input normalisation then follows those weights.
+        default_boxes: `"torchvision"` (default, = Caffe COCO sizes clipped), `"paper"`, `"caffe_voc"` or
+            `"caffe_coco"`.
+        progress: Show a progress bar if weights must be downloaded.
+        **kwargs: Passed to [`SSD`][paperzoo.models.ssd.SSD] (thresholds, normalisation, ...).
+
+    Returns:
+        The detector.
+
+    Raises:
+        ValueError: Invalid arguments, or COCO weights with other classes or boxes.
+    """
+    if weights is None:
+        return _vgg_ssd(num_classes, 300, default_boxes, weights_backbone, progress, kwargs)
+    weights = SSD300_VGG16_Weights.verify(weights)
+    categories = len(weights.meta["categories"])
+    if num_classes != categories or default_boxes != "torchvision":
+        raise ValueError(
+            f"{weights} fit num_classes={categories} and default_boxes='torchvision', "
+            f"got num_classes={num_classes} and default_boxes={default_boxes!r}"
+        )
+    model = _vgg_ssd(num_classes, 300, default_boxes, None, progress, kwargs)
+    state_dict = weights.get_state_dict(progress=progress, check_hash=True)
+    model.load_state_dict(convert_torchvision_ssd300_state_dict(state_dict))
+    return model
+
+
+@register_model(paper=PAPER, task="detection", input_size=(512, 512), docs="object-detection/ssd/")
+def ssd512_vgg16(
+    *,
+    num_classes: int = 91,
+    weights: None = None,
+    weights_backbone: VGG16_Weights | str | None = None,
+    default_boxes: str = "caffe_coco",
+    progress: bool = True,
+    **kwargs,
+) -> SSD:
+    """SSD512 (Sec. 3, footnote 5): maps 64, 32, 16, 8, 4, 2, 1 and 24,564 default boxes.
+
+    Args:
+        num_classes: Classes including the background.
+        weights: Must be `None`: torchvision has no SSD512 weights.
+        weights_backbone: `None`, or torchvision's `VGG16_Weights` for the backbone.
+        default_boxes: `"caffe_coco"` (default), `"caffe_voc"`, `"paper"` or `"torchvision"` (see
+            [`ssd_box_config`][paperzoo.models.ssd.ssd_box_config]).
+        progress: Show a progress bar if weights must be downloaded.
+        **kwargs: Passed to [`SSD`][paperzoo.models.ssd.SSD].
+
+    Returns:
+        The detector.
+    """
+    if weights is not None:
+        raise ValueError(f"no pretrained SSD512 weights are available, got weights={weights!r}")
+    return _vgg_ssd(num_classes, 512, default_boxes, weights_backbone, progress, kwargs)
