@@ -1,4 +1,4 @@
-"""Tests of paperzoo.detection.multibox_loss: equal to torchvision's SSD.compute_loss, finite on empty images."""
+"""Tests of paperzoo.detection.multibox_loss: equals torchvision compute_loss, finite on empty images."""
 
 from __future__ import annotations
 
