@@ -7,23 +7,25 @@ laid out **class-major**, as in the official Caffe layer and in `torchvision.ops
 
 so a `(N, D·k², H, W)` tensor viewed as `(N, D, k, k, H, W)` gives `[class][bin y][bin x]` maps.
 
-**The defect this module works around.** `torchvision.ops.ps_roi_pool` (checked on torchvision
-0.29.1, CPU kernel `csrc/ops/cpu/ps_roi_pool_kernel.cpp`; the CUDA kernel has the same clipping)
-clips the bin bounds to `H - 1` / `W - 1` in the forward pass but to `H` / `W` in the backward pass:
+**The defect this module works around.** `torchvision.ops.ps_roi_pool` clips the bin bounds to
+`H - 1` / `W - 1` in the forward pass but to `H` / `W` in the backward pass (measured on torchvision
+0.29.1 on CPU, see `tests/detection/test_ps_roi.py`; the CPU kernel `csrc/ops/cpu/ps_roi_pool_kernel.cpp`
+and, by reading its source, the CUDA kernel clip the same way):
 
 - the last row and the last column of the score maps are never pooled: a bin that lies only on
   them (a RoI touching the bottom/right border of the feature map) returns 0, and a bin that
   includes them averages one row/column too few;
-- the backward pass spreads the gradient over the cells the forward pass did *not* read and divides
-  by a different bin area, so `torch.autograd.gradcheck` fails for any RoI touching the border.
+- the backward pass spreads a border bin's gradient over the cells the forward pass did *not* read
+  too, divided by the larger area, so `torch.autograd.gradcheck` fails for any RoI touching the
+  border (interior RoIs are exact).
 
-[`position_sensitive_roi_pool`][paperzoo.detection.ps_roi.position_sensitive_roi_pool] pads the score
-maps with one zero row and column at the bottom and right and clips the RoIs to the maps (a RoI
-that starts in the last half cell starts on the last cell instead of past the map), so every bin
-stays inside the real `H x W` maps: then neither pass ever clips, the forward pass averages exactly
-the cells of the Caffe definition (`round(x·scale)` for both ends, at least one cell), and the
+`position_sensitive_roi_pool` pads the score maps with one zero row and column at the bottom and
+right and clips the RoIs to the maps (a RoI that starts in the last half cell starts on the last
+cell instead of past the map), so every bin stays inside the real `H x W` maps: then neither pass
+ever clips, the forward pass averages exactly the cells of torchvision's own bin arithmetic
+(`round(x·scale)` at both ends, at least one cell; the Caffe layer uses `round(x2) + 1`), and the
 backward pass is its exact adjoint. `torchvision.ops.ps_roi_align` has no such defect (bilinear
-sampling with half-pixel offsets) and is called unchanged.
+sampling with half-pixel offsets; it passes the same tests) and is called unchanged.
 """
 
 from __future__ import annotations

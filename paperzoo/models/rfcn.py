@@ -9,8 +9,8 @@ pools bin $(i, j)$ from map group $(i, j)$ and averages ("votes") the $k \times 
 Parts reused from torchvision: the ResNet backbone and its ImageNet weights, the RPN
 (`RegionProposalNetwork`), resizing and mapping back to input pixels (`GeneralizedRCNNTransform`),
 the box coder, `ps_roi_pool` / `ps_roi_align` (through
-[`position_sensitive_roi_pool`][paperzoo.detection.ps_roi.position_sensitive_roi_pool], which fixes
-torchvision's border defect), `box_iou` and `batched_nms`. Written here because R-FCN adds it: the
+`paperzoo.detection.ps_roi.position_sensitive_roi_pool`, which fixes torchvision's border defect),
+`box_iou` and `batched_nms`. Written here because R-FCN adds it: the
 position-sensitive head and voting, class-agnostic boxes turned into per-class detections, RoI
 targets and online hard example mining (OHEM, Sec. 3.1).
 
@@ -133,7 +133,13 @@ def atrous_resnet(
     if depth not in RESNETS:
         raise ValueError(f"ResNet depth must be one of {sorted(RESNETS)}, got {depth!r}")
     builder, weights_enum, _, _ = RESNETS[depth]
-    weights = None if weights_backbone is None else weights_enum.verify(weights_backbone)
+    try:
+        weights = None if weights_backbone is None else weights_enum.verify(weights_backbone)
+    except KeyError:
+        known = ", ".join(weights_enum.__members__)
+        raise ValueError(
+            f"unknown weights_backbone {weights_backbone!r} for ResNet-{depth}; expected one of {names}"
+        ) from None
     norm_layer = FrozenBatchNorm2d if frozen_bn else nn.BatchNorm2d
     if depth == 18:
         net = builder(weights=weights, norm_layer=norm_layer)
@@ -285,7 +291,7 @@ class RFCN(nn.Module):
         conv5_channels: Output channels of `conv5`.
         rpn: torchvision `RegionProposalNetwork` on the conv4 features (key `"0"`).
         transform: Resizing and normalisation, e.g.
-            [`MultiScaleRCNNTransform`][paperzoo.models.rfcn.MultiScaleRCNNTransform].
+            `MultiScaleRCNNTransform`.
         num_classes: $C + 1$, including the background.
         k: Bins per RoI side (7 in the paper; 1 removes position sensitivity).
         box_maps: `"agnostic4"` (paper) or `"agnostic8"` (official code).
@@ -601,7 +607,7 @@ def rfcn_resnet101(
         pool: `"ps_roi_pool"` (paper) or `"ps_roi_align"`.
         **kwargs: `min_size` (600), `max_size` (1000), `train_min_sizes` ((400, ..., 800)),
             `anchor_sizes`, `rpn_pre_nms_top_n`, `rpn_post_nms_top_n` (300), and the keyword
-            arguments of [`RFCN`][paperzoo.models.rfcn.RFCN].
+            arguments of `RFCN`.
 
     Returns:
         The detector, with random weights unless `weights_backbone` is given.
@@ -631,7 +637,7 @@ def rfcn_resnet50(
 ) -> RFCN:
     """R-FCN with an atrous ResNet-50 (77.4 mAP on VOC 07 test in the official README).
 
-    Arguments as [`rfcn_resnet101`][paperzoo.models.rfcn.rfcn_resnet101].
+    Arguments as `rfcn_resnet101`.
 
     Returns:
         The detector, with random weights unless `weights_backbone` is given.
@@ -663,7 +669,7 @@ def rfcn_resnet18(
 
     conv5 (512 channels) is made atrous by editing its strides and dilations (torchvision's
     `BasicBlock` refuses `replace_stride_with_dilation`); the 1x1 reduction maps 512 -> 1024.
-    Arguments as [`rfcn_resnet101`][paperzoo.models.rfcn.rfcn_resnet101].
+    Arguments as `rfcn_resnet101`.
 
     Returns:
         The detector, with random weights unless `weights_backbone` is given.
@@ -687,7 +693,7 @@ def rfcn_resnet18(
 class RFCNCost:
     """Parameters and multiply-accumulates of R-FCN vs a Faster R-CNN per-RoI head (Sec. 2, Table 1).
 
-    MACs are counted by [`paperzoo.analysis.count_macs`][paperzoo.analysis.count_macs] on a `meta`
+    MACs are counted by `paperzoo.analysis.count_macs` on a `meta`
     device model (shapes only). Faster R-CNN with ResNet (He et al. 2016) shares conv1-conv4 and the
     RPN with R-FCN but runs conv5 (stride 2 on 14x14 RoI features) and the fc classifier/regressor
     once per RoI; R-FCN runs conv5 and its 1x1 convs once per image, and its per-RoI work (pooling
@@ -750,7 +756,7 @@ def rfcn_cost_breakdown(
     equivalent Faster R-CNN per-RoI head, for the docs (the paper: 0.17 s vs 0.42 s per image, K40).
 
     Returns:
-        The breakdown; see [`RFCNCost`][paperzoo.models.rfcn.RFCNCost].
+        The breakdown; see `RFCNCost`.
     """
     from paperzoo.analysis import count_macs, count_params
 

@@ -391,6 +391,10 @@ def test_bad_images_and_arguments_raise(model):
         model([torch.zeros(3, 32, 32, dtype=torch.uint8)], targets[:1])
     with pytest.raises(ValueError, match="no pretrained R-FCN weights"):
         rfcn_resnet18(weights="VOC")
+    with pytest.raises(
+        ValueError, match="unknown weights_backbone 'IMAGENET' for ResNet-18; expected one of"
+    ):
+        rfcn_resnet18(weights_backbone="IMAGENET")
     with pytest.raises(ValueError, match="box_maps"):
         rfcn_resnet18(box_maps="class_aware")
     with pytest.raises(ValueError, match="pool"):
