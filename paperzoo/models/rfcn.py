@@ -138,7 +138,7 @@ def atrous_resnet(
     except KeyError:
         known = ", ".join(weights_enum.__members__)
         raise ValueError(
-            f"unknown weights_backbone {weights_backbone!r} for ResNet-{depth}; expected one of {names}"
+            f"unknown weights_backbone {weights_backbone!r} for ResNet-{depth}; expected one of {known}"
         ) from None
     norm_layer = FrozenBatchNorm2d if frozen_bn else nn.BatchNorm2d
     if depth == 18:
