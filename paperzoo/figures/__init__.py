@@ -20,6 +20,14 @@ Available figures (fence body → what it shows):
   input and the 4 or 6 default boxes of one cell; a preset menu (paper, caffe_voc, caffe_coco,
   torchvision, caffe_voc_512, caffe_coco_512), a feature-map slider and a cell slider.
 - `paperzoo.figures.ssd:box_scales`: s_k and s'_k of every feature map, one line per preset.
+- `paperzoo.figures.mobilenet:separable_cost`: Mult-Adds of standard vs depthwise-separable convolution
+  as D_K and N vary, and the 1/N + 1/D_K² curve with MobileNetV1's 13 separable layers measured.
+- `paperzoo.figures.mobilenet:v1_width_resolution`: Mult-Adds and weights of the 16 width × resolution
+  MobileNetV1 models (analyser) next to the values printed in Tables 6 and 7.
+- `paperzoo.figures.mobilenet:v1_layer_types`: MobileNetV1 Table 2 (share of Mult-Adds and parameters
+  per layer type), computed vs printed; flags the paper's 1.19 % (should be 1.91 %).
+- `paperzoo.figures.mobilenet:v2_blocks`: MobileNetV2 per-block Mult-Adds, widest tensor and block
+  input + output (the inverted residual's memory argument); buttons for α = 0.35 ... 1.4.
 - `paperzoo.figures.rfcn:position_sensitive_pooling`: a RoI split into k×k bins, each coloured by the
   score-map group it reads, measured on `torchvision.ops.ps_roi_pool`; buttons for k = 3 and 7.
 - `paperzoo.figures.rfcn:k_ablation`: the paper's Table 2 (mAP by pooling grid) with the number of
