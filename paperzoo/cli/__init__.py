@@ -21,6 +21,9 @@ __all__ = ["CliError", "COMMANDS", "build_parser", "main"]
 COMMANDS: dict[str, str] = {
     "list": "paperzoo.cli.list_models",
     "info": "paperzoo.cli.info",
+    "train": "paperzoo.cli.train",
+    "eval": "paperzoo.cli.eval",
+    "detect": "paperzoo.cli.detect",
 }
 
 
