@@ -30,7 +30,7 @@ from __future__ import annotations
 import functools
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 import torch
@@ -742,6 +742,15 @@ class RFCNCost:
     def faster_rcnn_total_macs(self) -> int:
         """Faster R-CNN (ResNet, conv5 per RoI): shared trunk and RPN + the per-RoI head for every RoI."""
         return self.trunk_macs + self.rpn_macs + self.num_rois * self.faster_rcnn_per_roi_macs
+
+    def to_dict(self) -> dict[str, Any]:
+        """All fields and the two totals as plain JSON-serialisable data."""
+        return {
+            **asdict(self),
+            "image_size": list(self.image_size),
+            "total_macs": self.total_macs,
+            "faster_rcnn_total_macs": self.faster_rcnn_total_macs,
+        }
 
 
 def rfcn_cost_breakdown(

@@ -97,6 +97,7 @@ def test_cost_breakdown_resnet101_voc():
     assert cost.total_macs == 140_034_736_128
     assert cost.faster_rcnn_total_macs == 339_073_087_488
     assert 2.4 < cost.faster_rcnn_total_macs / cost.total_macs < 2.5
+    assert cost.to_dict()["total_macs"] == cost.total_macs and cost.to_dict()["image_size"] == [600, 1000]
 
 
 def test_cost_breakdown_matches_the_whole_model(model):
