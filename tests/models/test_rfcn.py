@@ -326,6 +326,14 @@ def test_images_without_objects_train_without_nan(model):
     assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
 
 
+def test_an_image_smaller_than_the_stride_trains(model):
+    """The transform resizes every image to `min_size` first, so a 12x10 image is a 115x96 input."""
+    model.train()
+    target = {"boxes": torch.tensor([[2.0, 2.0, 9.0, 11.0]]), "labels": torch.tensor([4])}
+    losses = model([torch.rand(3, 12, 10)], [target])
+    assert all(torch.isfinite(v) for v in losses.values())
+
+
 # -------------------------------------------------------------------------------------------- eval
 
 
