@@ -180,7 +180,7 @@ class RFCNHead(nn.Module):
             nn.init.zeros_(conv.bias)
 
     def forward(self, conv5: Tensor) -> tuple[Tensor, Tensor]:
-        """Map conv5 features `(N, 2048, H, W)` to `((N, k²(C+1), H, W), (N, 4k² or 8k², H, W))`."""
+        """Map conv5 features `(N, 2048 or 512, H, W)` to `((N, k²(C+1), H, W), (N, 4k² or 8k², H, W))`."""
         features = F.relu(self.reduce(conv5))
         return self.cls_maps(features), self.box_maps(features)
 
@@ -231,9 +231,8 @@ def roi_losses(
         `(cls_loss, box_loss)`, each `(R,)`.
     """
     cls_loss = F.cross_entropy(cls_logits, labels, reduction="none")
-    box_loss = F.smooth_l1_loss(box_deltas, box_targets, beta=1.0, reduction="none").sum(
-        dim=1
-    )  # (R, 4) -> (R,)
+    box_loss = F.smooth_l1_loss(box_deltas, box_targets, beta=1.0, reduction="none")
+    box_loss = box_loss.sum(dim=1)  # (R, 4) -> (R,)
     return cls_loss, torch.where(labels > 0, box_loss, torch.zeros_like(box_loss))
 
 
