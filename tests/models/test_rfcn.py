@@ -122,6 +122,27 @@ def test_registered_builders():
     assert (info.task, info.docs, info.paper.arxiv) == ("detection", "object-detection/r-fcn/", "1605.06409")
 
 
+def test_paper_defaults():
+    with torch.device("meta"):
+        model = rfcn.rfcn_resnet101()
+    transform, rpn = model.transform, model.rpn
+    assert (transform.train_min_sizes, transform.min_size, transform.max_size) == (
+        (400, 500, 600, 700, 800),
+        (600,),
+        1000,
+    )
+    assert rpn.anchor_generator.num_anchors_per_location() == [9]  # 3 scales x 3 aspect ratios
+    assert (rpn._post_nms_top_n["testing"], rpn.nms_thresh) == (300, 0.7)
+    assert (model.k, model.fg_iou_thresh, model.ohem_rois_per_image, model.ohem_nms_thresh) == (
+        7,
+        0.5,
+        128,
+        0.7,
+    )
+    assert model.box_nms_thresh == 0.3
+    assert model.head.reduce.out_channels == 1024 and model.rpn.head.conv[0].out_channels == 512
+
+
 @pytest.mark.parametrize("depth", [18, 50])
 def test_atrous_backbone_keeps_stride_16(depth):
     torch.manual_seed(0)
