@@ -103,9 +103,12 @@ class InvertedResidual(nn.Module):
         self.out_channels = out_channels
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.conv(x)
         if self.use_residual:
-            return x + self.conv(x)
-        return self.conv(x)
+            # In place: one feature map fewer to allocate per block. Autograd allows it, since the
+            # final batch norm does not keep its output for the backward pass.
+            out += x
+        return out
 
 
 class MobileNetV2(nn.Module):
