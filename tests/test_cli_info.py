@@ -3,8 +3,11 @@
 import json
 
 import pytest
+import torch
 
+import paperzoo.cli.info
 from paperzoo.cli import main
+from paperzoo.registry import ModelInfo, Paper
 
 
 def _json(capsys, *argv):
@@ -54,3 +57,31 @@ def test_user_errors_exit_2_with_one_line(capsys, argv, message):
     assert main(["info", *argv]) == 2
     err = capsys.readouterr().err
     assert err == f"paperzoo info: error: {message}\n"
+
+
+class _TinyDetector(torch.nn.Module):
+    """Detector contract in miniature: a list of images in, a list of detection dicts out (eval mode)."""
+
+    def __init__(self, *, num_classes: int = 3) -> None:
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, num_classes, 3, padding=1, bias=False)
+
+    def forward(self, images: list[torch.Tensor]) -> list[dict[str, torch.Tensor]]:
+        assert not self.training
+        scores = self.conv(torch.stack(images)).amax((2, 3))  # (B, 3, H, W) -> (B, K)
+        return [{"boxes": torch.zeros(1, 4), "scores": s.max(0, keepdim=True).values} for s in scores]
+
+
+def _tiny_detector(*, num_classes: int = 3, weights: None = None) -> _TinyDetector:
+    return _TinyDetector(num_classes=num_classes)
+
+
+def test_detectors_run_in_eval_mode_on_one_image_of_their_input_size(capsys, monkeypatch):
+    info = ModelInfo("tiny_det", Paper("Tiny", "0000.00000"), "detection", (40, 56), "x/", _tiny_detector)
+    monkeypatch.setattr(paperzoo.cli.info, "get_model_info", lambda name: info)
+    result = _json(capsys, "tiny_det", "--num-classes", "5")
+    assert result["input_shape"] == [1, 3, 40, 56]
+    assert result["macs"] == 9 * 3 * 5 * 40 * 56
+    assert result["output_shape"] == [{"boxes": [1, 4], "scores": [1]}]
+    assert main(["info", "tiny_det", "--width-mult", "0.5"]) == 2
+    assert "model 'tiny_det' has no option --width-mult" in capsys.readouterr().err
