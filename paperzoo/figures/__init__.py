@@ -20,6 +20,9 @@ Available figures (fence body → what it shows):
   input and the 4 or 6 default boxes of one cell; a preset menu (paper, caffe_voc, caffe_coco,
   torchvision, caffe_voc_512, caffe_coco_512), a feature-map slider and a cell slider.
 - `paperzoo.figures.ssd:box_scales`: s_k and s'_k of every feature map, one line per preset.
+- `paperzoo.figures.ssd:matching`: a `shapes` image with its ground truth, the SSD300 default boxes the
+  matcher assigns (IoU ≥ 0.5, and each object's best prior matched first) and the hard negatives that
+  3:1 mining keeps (ranked by an untrained SSD300's confidence loss).
 - `paperzoo.figures.mobilenet:separable_cost`: Mult-Adds of standard vs depthwise-separable convolution
   as D_K and N vary, and the 1/N + 1/D_K² curve with MobileNetV1's 13 separable layers measured.
 - `paperzoo.figures.mobilenet:v1_width_resolution`: Mult-Adds and weights of the 16 width × resolution

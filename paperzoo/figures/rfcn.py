@@ -1,9 +1,10 @@
 """R-FCN figures: position-sensitive RoI pooling and the paper's k×k ablation (Dai et al., arXiv 1605.06409).
 
 Which feature cells a bin averages and which score map it reads are measured on the pooling operator
-itself (`torchvision.ops.ps_roi_pool`, the op R-FCN's head calls), not drawn by hand: the cells come
-from the gradient of each output bin with respect to the score maps, the channel from pooling maps
-whose value is their own channel index.
+R-FCN's head calls (`paperzoo.detection.ps_roi.position_sensitive_roi_pool`, torchvision's
+`ps_roi_pool` with a border fix), not drawn by hand: the cells come from the gradient of each output
+bin with respect to the score maps, the channel from pooling maps whose value is their own channel
+index. The score-map counts come from `paperzoo.models.rfcn.score_map_channels`.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ import functools
 from dataclasses import dataclass
 
 import torch
-from torchvision.ops import ps_roi_pool
 
+from paperzoo.detection.ps_roi import position_sensitive_roi_pool
 from paperzoo.figures._style import PALETTE, axis, base_layout, plotly_go
+from paperzoo.models.rfcn import score_map_channels
 
 __all__ = ["k_ablation", "position_sensitive_pooling"]
 
@@ -57,7 +59,7 @@ def measure_bins(k: int) -> tuple[PooledBin, ...]:
     maps = torch.arange(channels, dtype=torch.float64).view(1, channels, 1, 1).expand(1, channels, height, width)
     maps = maps.contiguous().requires_grad_(True)
     rois = torch.tensor([[0.0, *ROI_XYXY]], dtype=torch.float64)
-    pooled = ps_roi_pool(maps, rois, output_size=k, spatial_scale=1.0 / STRIDE)  # (1, C+1, k, k)
+    pooled = position_sensitive_roi_pool(maps, rois, k, 1.0 / STRIDE)  # (1, C+1, k, k)
     (grad,) = torch.autograd.grad(pooled.sum(), maps)  # (1, k²(C+1), H, W): non-zero where a bin reads
     bins = []
     for row in range(k):
@@ -125,8 +127,8 @@ def position_sensitive_pooling():
 
 
 def k_ablation():
-    """Table 2 of the paper (VOC 07 test mAP by pooling grid), with the score-map channels each grid
-    needs for VOC's 21 classes, k²(C+1)."""
+    """Table 2 of the paper (VOC 07 test mAP by pooling grid), with the score maps each R-FCN grid needs
+    for VOC's 21 classes, k²(C+1) + 4k²."""
     go = plotly_go()
     labels = [f"{method} ({grid})" for method, grid, _ in PAPER_TABLE_2]
     maps = [value for _, _, value in PAPER_TABLE_2]
@@ -135,7 +137,10 @@ def k_ablation():
     for method, grid, value in PAPER_TABLE_2:
         k = int(grid[0]) if grid[0].isdigit() else None
         result = "fails to converge (paper: “fail”)" if value is None else f"{value:.1f} mAP"
-        channels = f"<br>{k * k * 21} score maps for 21 classes" if method.startswith("R-FCN") and k else ""
+        channels = ""
+        if method.startswith("R-FCN") and k:
+            cls_maps, box_maps = score_map_channels(21, k)
+            channels = f"<br>{cls_maps} class + {box_maps} box score maps for VOC's 21 classes"
         hover.append(f"{method}, {grid}: {result}{channels}")
     bars = go.Bar(
         x=[0.0 if v is None else v for v in maps], y=labels, orientation="h", marker={"color": colours},

@@ -12,7 +12,11 @@ import math
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
+from torchvision.ops import box_convert, box_iou
 
+from paperzoo.data import ShapesDataset
+from paperzoo.data.shapes import CLASSES
 from paperzoo.detection.default_boxes import (
     PRESETS,
     layer_scales,
@@ -21,9 +25,13 @@ from paperzoo.detection.default_boxes import (
 from paperzoo.detection.default_boxes import (
     default_boxes as generate_default_boxes,
 )
+from paperzoo.detection.matcher import match_priors
+from paperzoo.detection.multibox_loss import mine_hard_negatives
+from paperzoo.detection.targets import pad_targets
 from paperzoo.figures._style import PALETTE, axis, base_layout, plotly_go
+from paperzoo.models.ssd import ssd300_vgg16
 
-__all__ = ["box_scales", "default_boxes"]
+__all__ = ["box_scales", "default_boxes", "matching"]
 
 DEFAULT_PRESET = "caffe_voc"
 DEFAULT_MAP = 2  # 10×10 for SSD300: its 6 boxes are all inside the image at the centre cell
@@ -269,5 +277,138 @@ def box_scales():
         yaxis=axis("scale (fraction of the input side)", rangemode="tozero"),
         legend={"orientation": "v", "x": 1.02, "y": 1.0, "xanchor": "left", "yanchor": "top"},
         margin={"l": 60, "r": 160, "t": 60, "b": 50},
+    )
+    return go.Figure(traces, layout)
+
+
+# The matching example: image 4 of the `shapes` validation split at 300×300 (three objects), SSD300.
+MATCHING_IMAGE = 4
+MATCHING_SEED = 0
+MATCHING_PRESET = "caffe_voc"
+
+
+@dataclass(frozen=True)
+class MatchingExample:
+    """One image's matching (Sec. 2.2) and 3:1 hard-negative mining, in input pixels."""
+
+    image: torch.Tensor  # (3, 300, 300) in [0, 1]
+    gt_boxes: torch.Tensor  # (G, 4) x1, y1, x2, y2
+    gt_labels: torch.Tensor  # (G,)
+    priors: torch.Tensor  # (A, 4) x1, y1, x2, y2
+    prior_names: tuple[str, ...]  # "map 19×19, ar 2" per prior
+    matched: torch.Tensor  # (A,) ground-truth index or -1
+    iou: torch.Tensor  # (A,) IoU with the matched (or best) ground truth
+    best_priors: torch.Tensor  # (G,) the prior each object claims first, whatever its IoU
+    hard_negatives: torch.Tensor  # (A,) bool
+
+
+def _prior_names(preset: str) -> tuple[str, ...]:
+    names = []
+    for maps in preset_maps(preset):
+        names += [f"map {maps.size}×{maps.size}, {name}" for name in maps.box_names] * (maps.size * maps.size)
+    return tuple(names)
+
+
+@functools.cache
+def matching_example() -> MatchingExample:
+    """Match SSD300's default boxes to a `shapes` image and mine its hard negatives.
+
+    The confidence loss that ranks the negatives is that of an untrained SSD300 (seeded random weights,
+    as no weights can be downloaded here): which negatives count as "hard" depends on the model, their
+    number (3 per positive) does not.
+    """
+    image, target = ShapesDataset(split="val", num_images=MATCHING_IMAGE + 1, image_size=300,
+                                  seed=MATCHING_SEED)[MATCHING_IMAGE]
+    torch.manual_seed(MATCHING_SEED)
+    model = ssd300_vgg16(num_classes=len(CLASSES) + 1, default_boxes=MATCHING_PRESET).eval()
+    side = model.size[0]
+    priors = box_convert(model.priors.double(), "cxcywh", "xyxy")  # (A, 4) fractions of the image
+    gt_boxes, gt_labels, gt_mask = pad_targets([target])
+    gt_boxes = gt_boxes.double() / side  # (1, G, 4) pixels -> fractions
+    matched = match_priors(gt_boxes, gt_mask, priors)  # (1, A)
+    iou = box_iou(gt_boxes[0], priors)  # (G, A)
+    labels = torch.where(matched >= 0, gt_labels.gather(1, matched.clamp(min=0)), 0)  # (1, G) -> (1, A)
+    with torch.no_grad():
+        batch, _ = model.preprocess([image])
+        logits = model.head(model.backbone(batch))["cls_logits"]  # (1, A, C)
+    conf_loss = F.cross_entropy(logits.transpose(1, 2), labels, reduction="none")  # (1, C, A) -> (1, A)
+    negatives = mine_hard_negatives(conf_loss, matched >= 0, model.neg_pos_ratio, model.min_negatives)
+    best = iou.gather(0, matched.clamp(min=0))[0]  # (1, A): IoU with each prior's own ground truth
+    return MatchingExample(image, target["boxes"], target["labels"], priors * side, _prior_names(MATCHING_PRESET),
+                           matched[0], torch.where(matched[0] >= 0, best, iou.max(dim=0).values),
+                           iou.argmax(dim=1), negatives[0])
+
+
+def _outline_traces(boxes: torch.Tensor, texts: list[str], name: str, line: dict, opacity: float = 1.0) -> list:
+    """Box outlines (no hover) and a marker at each box centre that carries its hover text."""
+    go = plotly_go()
+    xs, ys = [], []
+    for x1, y1, x2, y2 in boxes.tolist():
+        xs += _round([x1, x2, x2, x1, x1]) + [None]
+        ys += _round([y1, y1, y2, y2, y1]) + [None]
+    centres = (boxes[:, :2] + boxes[:, 2:]) / 2
+    return [
+        go.Scatter(x=xs, y=ys, mode="lines", line=line, name=name, legendgroup=name, opacity=opacity,
+                   hoverinfo="skip"),
+        go.Scatter(x=_round(centres[:, 0].tolist()), y=_round(centres[:, 1].tolist()), mode="markers",
+                   marker={"color": line["color"], "size": 5}, name=name, legendgroup=name, showlegend=False,
+                   opacity=opacity, text=texts, hovertemplate="%{text}<extra></extra>"),
+    ]
+
+
+def _image_source(image: torch.Tensor) -> str:
+    """The image as an inline JPEG (Pillow, a torchvision dependency): about 30 KB, no file to serve."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    pixels = (image.clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 0)  # (3, H, W) -> (H, W, 3)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels.numpy()).save(buffer, format="JPEG", quality=80)
+    return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def matching():
+    """SSD's matching strategy (Sec. 2.2) on a `shapes` image: ground truth, the default boxes matched
+    with IoU ≥ 0.5, the forced best matches, and the hard negatives kept by 3:1 mining."""
+    go = plotly_go()
+    example = matching_example()
+    positive = example.matched >= 0
+    names = [CLASSES[int(label) - 1] for label in example.gt_labels]
+    best = torch.zeros_like(positive)
+    best[example.best_priors] = True
+
+    def describe(mask: torch.Tensor) -> tuple[torch.Tensor, list[str]]:
+        indices = torch.nonzero(mask).flatten().tolist()
+        texts = []
+        for i in indices:
+            target = f" → {names[int(example.matched[i])]}" if example.matched[i] >= 0 else ""
+            texts.append(f"#{i}: {example.prior_names[i]}, IoU {example.iou[i]:.2f}{target}")
+        return example.priors[indices], texts
+
+    groups = [
+        (positive & ~best, "matched: IoU ≥ 0.5", {"color": PALETTE[2], "width": 1.5}, 1.0),
+        (best, "matched first: best prior of each object", {"color": PALETTE[0], "width": 3}, 1.0),
+        (example.hard_negatives, "hard negatives (3 per positive)", {"color": PALETTE[3], "width": 1}, 0.6),
+    ]
+    traces = []
+    for mask, label, line, opacity in groups:
+        boxes, texts = describe(mask)
+        traces += _outline_traces(boxes, texts, f"{label}: {len(texts)}", line, opacity)
+    traces += _outline_traces(example.gt_boxes, [f"ground truth: {name}" for name in names],
+                              f"ground truth: {len(names)}", {"color": "#000000", "width": 3})
+    side = example.image.shape[-1]
+    layout = base_layout(
+        f"SSD300 matching on a shapes image: {int(positive.sum())} positives of {len(example.priors)} "
+        "default boxes",
+        height=620,
+        xaxis=axis("x (pixels)", range=[0, side], constrain="domain", showgrid=False),
+        yaxis=axis("y (pixels)", range=[side, 0], scaleanchor="x", scaleratio=1, constrain="domain",
+                   showgrid=False),
+        images=[{"source": _image_source(example.image), "xref": "x", "yref": "y", "x": 0, "y": 0,
+                 "sizex": side, "sizey": side, "sizing": "stretch", "layer": "below"}],
+        legend={"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1.0, "yanchor": "top"},
+        margin={"l": 60, "r": 20, "t": 60, "b": 50},
     )
     return go.Figure(traces, layout)

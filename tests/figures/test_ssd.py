@@ -71,3 +71,23 @@ def test_box_scales_figure_plots_layer_scales():
         assert list(s_k.y) == pytest.approx([s for s, _ in layer_scales(config)])
     paper = next(t for t in figure.data if t.name == "paper")
     assert list(paper.y)[1:] == pytest.approx([0.2, 0.375, 0.55, 0.725, 0.9])  # Sec. 2.2 formula, m = 5
+
+
+def test_matching_figure_shows_the_matcher_and_3_to_1_mining():
+    example = ssd.matching_example()
+    positives = int((example.matched >= 0).sum())
+    assert positives > len(example.gt_labels)  # IoU ≥ 0.5 matches besides the forced ones
+    assert int(example.hard_negatives.sum()) == 3 * positives
+    assert not bool((example.hard_negatives & (example.matched >= 0)).any())
+    assert (example.matched[example.best_priors] == torch.arange(len(example.gt_labels))).all()
+    # Every matched prior that is not an object's best prior overlaps its object by at least 0.5.
+    others = (example.matched >= 0).clone()
+    others[example.best_priors] = False
+    assert bool((example.iou[others] >= 0.5).all())
+    figure = ssd.matching()
+    counts = {t.name.split(":")[0]: len(t.text) for t in figure.data if t.mode == "markers"}
+    assert counts == {"matched": positives - len(example.gt_labels),
+                      "matched first": len(example.gt_labels),
+                      "hard negatives (3 per positive)": 3 * positives,
+                      "ground truth": len(example.gt_labels)}
+    assert figure.layout.images[0].source.startswith("data:image/jpeg;base64,")
