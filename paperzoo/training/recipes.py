@@ -82,7 +82,13 @@ def _epochs(iterations: int, batch_size: int, images: int = VOC0712_TRAINVAL_IMA
     return round(iterations * batch_size / images)
 
 
-_SHAPES = {"num_train": 2000, "num_val": 200, "image_size": 160, "max_objects": 4}
+# The CPU recipes train at 128 x 128 (the models are configured for that size, no resizing).
+_SHAPES = {"num_train": 2000, "num_val": 200, "image_size": 128, "max_objects": 4}
+_SSDLITE_SHAPES = {"width_mult": 0.5, "size": (128, 128)}
+_RFCN_SHAPES = {
+    "min_size": 128, "max_size": 128, "train_min_sizes": (128,), "anchor_sizes": (16, 32, 64),
+    "rpn_pre_nms_top_n": 600, "rpn_post_nms_top_n": 100,
+}  # fmt: skip
 
 RECIPES: dict[str, Recipe] = {
     recipe.name: recipe
@@ -96,17 +102,19 @@ RECIPES: dict[str, Recipe] = {
         Recipe("rfcn_resnet18_voc", "rfcn_resnet18", "voc", "R-FCN paper Sec. 4.1 / official solver",
                epochs=_epochs(110_000, 2), batch_size=2, lr=1e-3, milestones=(80 / 110,)),
         # CPU recipes on generated shapes: from scratch (no pretrained backbone), so AdamW with a
-        # warm-up replaces the papers' SGD from ImageNet weights; the step decay is kept.
+        # warm-up replaces the papers' SGD from ImageNet weights; the step decay is kept. SSDLite uses
+        # width 0.5 at 128 x 128; SSD300 keeps its 300 x 300 input (it resizes the 128 x 128 images).
         Recipe("ssdlite_mobilenet_v2_shapes", "ssdlite_mobilenet_v2", "shapes", "paperzoo, CPU-sized",
                epochs=12, batch_size=16, optimizer="adamw", lr=2e-3, weight_decay=1e-4, milestones=(0.75,),
-               warmup_steps=50, grad_clip_norm=10.0, eval_every=2, shapes=_SHAPES),
+               warmup_steps=50, grad_clip_norm=10.0, eval_every=2, model_kwargs=_SSDLITE_SHAPES, shapes=_SHAPES),
         Recipe("ssd300_vgg16_shapes", "ssd300_vgg16", "shapes", "paperzoo, CPU-sized",
                epochs=4, batch_size=8, optimizer="adamw", lr=2e-4, weight_decay=1e-4, milestones=(0.75,),
                warmup_steps=50, grad_clip_norm=10.0, eval_every=1,
                shapes={**_SHAPES, "num_train": 400, "num_val": 50}),
         Recipe("rfcn_resnet18_shapes", "rfcn_resnet18", "shapes", "paperzoo, CPU-sized",
                epochs=12, batch_size=4, optimizer="adamw", lr=5e-4, weight_decay=1e-4, milestones=(0.75,),
-               warmup_steps=50, grad_clip_norm=10.0, eval_every=2, shapes={**_SHAPES, "num_train": 1000}),
+               warmup_steps=50, grad_clip_norm=10.0, eval_every=2, model_kwargs=_RFCN_SHAPES,
+               shapes={**_SHAPES, "num_train": 1000}),
     ]
 }  # fmt: skip
 
