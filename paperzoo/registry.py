@@ -35,6 +35,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "paperzoo.models.mobilenet_v1",
     "paperzoo.models.mobilenet_v2",
     "paperzoo.models.rfcn",
+    "paperzoo.models.ssd",
 )
 
 _INFO_ATTR = "__paperzoo_model__"
