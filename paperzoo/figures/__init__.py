@@ -35,4 +35,6 @@ Available figures (fence body → what it shows):
   score-map group it reads, measured on `torchvision.ops.ps_roi_pool`; buttons for k = 3 and 7.
 - `paperzoo.figures.rfcn:k_ablation`: the paper's Table 2 (mAP by pooling grid) with the number of
   score maps each grid needs.
+- `paperzoo.figures.zoo:all_models`: parameters vs Mult-Adds of every registered model (from the
+  registry, counted by the analyser), coloured by task.
 """

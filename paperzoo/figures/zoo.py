@@ -1,0 +1,81 @@
+"""Figures over the whole model zoo: every registered model's parameters and multiply-adds.
+
+The list of models comes from the registry (`paperzoo.list_models`), so a newly registered model
+appears here without touching this file. Costs are counted by `paperzoo.analysis` on PyTorch's `meta`
+device (shapes only): a classifier runs whole; a detector runs the parts that do multiply-accumulates
+(an SSD's backbone and head; an R-FCN's trunk, RPN head, conv5 and score-map head, whose per-RoI
+pooling and voting have none), since post-processing needs real values.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import torch
+from torch import nn
+
+from paperzoo.analysis import complexity, count_macs, count_params
+from paperzoo.figures._style import PALETTE, axis, base_layout, plotly_go
+from paperzoo.registry import get_model_info, list_models
+
+__all__ = ["all_models", "model_cost"]
+
+LOG_TICKS = (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500)
+
+
+def _detector_macs(model: nn.Module, image: torch.Tensor) -> int:
+    from paperzoo.models.rfcn import RFCN
+    from paperzoo.models.ssd import SSD
+
+    if isinstance(model, SSD):
+        return count_macs(model, lambda ssd: ssd.head(ssd.backbone(image)))
+    if isinstance(model, RFCN):
+        conv4 = model.trunk(image)  # (1, 3, H, W) -> (1, C4, H/16, W/16)
+        conv5 = model.conv5(conv4)
+        return (count_macs(model.trunk, image) + count_macs(model.rpn.head, [conv4])
+                + count_macs(model.conv5, conv4) + count_macs(model.head, conv5))
+    raise TypeError(f"no MAC counting rule for detector {type(model).__name__}; add one to {__name__}")
+
+
+@functools.cache
+def model_cost(name: str) -> tuple[int, int]:
+    """(parameters, Mult-Adds) of the registered model `name` with its builder's defaults, at its
+    registered input size."""
+    info = get_model_info(name)
+    with torch.device("meta"):
+        model = info.builder().eval()
+        image = torch.zeros(1, 3, *info.input_size)
+    if info.task == "classification":
+        return count_params(model), complexity(model, image).macs
+    with torch.no_grad():
+        return count_params(model), _detector_macs(model, image)
+
+
+def all_models():
+    """Mult-Adds vs parameters of every registered model (log-log), coloured by task."""
+    go = plotly_go()
+    traces = []
+    for colour, task in zip(PALETTE, ("classification", "detection"), strict=False):
+        names = list_models(task=task)
+        if not names:
+            continue
+        costs = [model_cost(name) for name in names]
+        texts = []
+        for name, (params, macs) in zip(names, costs, strict=True):
+            info = get_model_info(name)
+            height, width = info.input_size
+            texts.append(f"<b>{name}</b> ({info.paper.title[:60]}, arXiv {info.paper.arxiv})<br>"
+                         f"{params / 1e6:.2f}M parameters, {macs / 1e9:.2f}G Mult-Adds at {height}×{width}")
+        traces.append(go.Scatter(
+            x=[params / 1e6 for params, _ in costs], y=[macs / 1e9 for _, macs in costs], mode="markers+text",
+            name=task, text=names, customdata=texts,
+            textposition=["top center" if i % 2 == 0 else "bottom center" for i in range(len(names))],
+            marker={"color": colour, "size": 11}, hovertemplate="%{customdata}<extra></extra>",
+        ))
+    layout = base_layout(
+        f"All {len(list_models())} registered models: cost vs size (builder defaults)", height=500,
+        xaxis=axis("parameters (millions, log)", type="log", tickvals=LOG_TICKS),
+        yaxis=axis("Mult-Adds (billions, log) at the registered input size", type="log", tickvals=LOG_TICKS),
+        legend={"orientation": "h", "x": 0.0, "y": 1.0, "yanchor": "bottom"},
+    )
+    return go.Figure(traces, layout)
