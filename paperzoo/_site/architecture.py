@@ -1,8 +1,9 @@
 """Architecture tables measured from a model: one row per block, from one forward pass on zeros.
 
-The rows are never typed in: shapes come from forward hooks, MACs from `torch.utils.flop_counter`
-(multiply-accumulates = FLOPs / 2, the convention of the MobileNet papers' "Mult-Adds"), parameters
-from the modules. So the table on a page is the model the package builds. The model is built on the
+The rows are never typed in: shapes come from forward hooks, and MACs from the output shape of every
+convolution and linear layer, the rule of `torch.utils.flop_counter` and of
+[`paperzoo.analysis.count_macs`][paperzoo.analysis.count_macs] (the MobileNet papers' "Mult-Adds").
+Parameters come from the modules. So the table on a page is the model the package builds. The model is built on the
 meta device (see `paperzoo._site.cards.evaluate`), so the pass computes shapes only.
 """
 
@@ -34,23 +35,47 @@ class ArchitectureRow:
     macs: int
 
 
-def describe_operators(module: Any) -> str:
-    """The block's convolutions and linear layers in order, e.g. `dw 3×3 → conv 1×1`."""
+def _main_path(module: Any) -> list[Any]:
+    """Sub-modules in order, without residual shortcuts (torchvision names them `downsample`)."""
+    skipped = [
+        name for name, _ in module.named_modules() if name.split(".")[-1] in ("downsample", "shortcut")
+    ]
+    return [
+        sub
+        for name, sub in module.named_modules()
+        if not any(name == s or name.startswith(s + ".") for s in skipped)
+    ]
+
+
+def _operator(sub: Any) -> str | None:
     from torch import nn
 
-    names = []
-    for sub in module.modules():
-        if isinstance(sub, nn.Conv2d):
-            kh, kw = sub.kernel_size
-            kind = "dw" if sub.groups == sub.in_channels and sub.groups > 1 else "conv"
-            dilation = f" d{sub.dilation[0]}" if sub.dilation[0] > 1 else ""
-            names.append(f"{kind} {kh}×{kw}{dilation}")
-        elif isinstance(sub, nn.Linear):
-            names.append("FC")
-        elif isinstance(sub, nn.AdaptiveAvgPool2d | nn.AvgPool2d):
-            names.append("avg pool")
-        elif isinstance(sub, nn.MaxPool2d):
-            names.append("max pool")
+    if isinstance(sub, nn.Conv2d):
+        kh, kw = sub.kernel_size
+        kind = "dw" if sub.groups == sub.in_channels and sub.groups > 1 else "conv"
+        dilation = f" d{sub.dilation[0]}" if sub.dilation[0] > 1 else ""
+        return f"{kind} {kh}×{kw}{dilation}"
+    if isinstance(sub, nn.Linear):
+        return "FC"
+    if isinstance(sub, nn.AdaptiveAvgPool2d | nn.AvgPool2d):
+        return "avg pool"
+    if isinstance(sub, nn.MaxPool2d):
+        return "max pool"
+    return None
+
+
+def describe_operators(module: Any) -> str:
+    """The block's convolutions, linear layers and pools in order, e.g. `dw 3×3 → conv 1×1`.
+
+    A container of blocks with the same operators is summarised as `n × [...]`; residual shortcuts are
+    left out.
+    """
+    children = list(module.children())
+    if len(children) > 1 and all(next(c.children(), None) is not None for c in children):
+        described = {describe_operators(child) for child in children}
+        if len(described) == 1:
+            return f"{len(children)} × [{described.pop()}]"
+    names = [name for name in map(_operator, _main_path(module)) if name]
     return " → ".join(names) or "—"
 
 
@@ -76,52 +101,82 @@ def _select_modules(model: Any, patterns: Sequence[str]) -> list[tuple[str, Any]
     return selected
 
 
+def _layer_macs(module: Any, output: Any) -> int:
+    """Multiply-accumulates of one conv or linear layer from its output: `torch.utils.flop_counter`'s rule."""
+    from torch import nn
+
+    if isinstance(module, nn.Conv2d):
+        kh, kw = module.kernel_size
+        return output.numel() * (module.in_channels // module.groups) * kh * kw
+    if isinstance(module, nn.Linear):
+        return output.numel() * module.in_features
+    return 0
+
+
+def _stride(module: Any) -> int:
+    from torch import nn
+
+    stride = 1
+    for sub in _main_path(module):
+        if isinstance(sub, nn.Conv2d | nn.MaxPool2d | nn.AvgPool2d):
+            step = sub.stride if isinstance(sub.stride, int) else sub.stride[0]
+            stride *= step
+    return stride
+
+
 @functools.cache
 def _rows(
     model_key: str, shape: tuple[int, ...], root: str | None, patterns: tuple[str, ...]
 ) -> tuple[ArchitectureRow, ...]:
     import torch
-    from torch.utils.flop_counter import FlopCounterMode
 
     model = _get(evaluate(json.loads(model_key)), root)
     selected = _select_modules(model, patterns)
     shapes: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {}
+    macs: dict[str, int] = {}
 
-    def hook(name: str):
-        def record(module, inputs, output):
+    def record_shapes(name: str):
+        def hook(module, inputs, output):
             shapes[name] = (tuple(inputs[0].shape), tuple(output.shape))
 
-        return record
+        return hook
 
-    handles = [module.register_forward_hook(hook(name)) for name, module in selected]
+    def record_macs(name: str):
+        def hook(module, inputs, output):
+            macs[name] = macs.get(name, 0) + _layer_macs(module, output)
+
+        return hook
+
+    handles = []
+    for name, module in selected:
+        handles.append(module.register_forward_hook(record_shapes(name)))
+        handles += [leaf.register_forward_hook(record_macs(name)) for leaf in module.modules()]
     was_training = model.training
     model.eval()
     try:
-        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        with torch.no_grad():
             parameter = next(model.parameters(), None)
             model(torch.zeros(shape, device=parameter.device if parameter is not None else "cpu"))
     finally:
         model.train(was_training)
         for handle in handles:
             handle.remove()
-    flops = counter.get_flop_counts()
     rows = []
     for name, module in selected:
         if name not in shapes:
             raise ValueError(f"{name!r} is not called by the model's forward pass")
         in_shape, out_shape = shapes[name]
-        spatial = len(in_shape) == 4 and len(out_shape) == 4
         rows.append(
             ArchitectureRow(
                 name=name,
                 block=type(module).__name__,
                 operators=describe_operators(module),
-                stride=in_shape[-1] // out_shape[-1] if spatial else None,
+                stride=_stride(module) if len(out_shape) == 4 else None,
                 in_channels=in_shape[1],
                 out_channels=out_shape[1],
                 output_size="×".join(str(s) for s in out_shape[2:]) if len(out_shape) == 4 else "—",
                 params=sum(p.numel() for p in module.parameters()),
-                macs=int(sum(flops.get(f"{type(model).__name__}.{name}", {}).values()) // 2),
+                macs=macs.get(name, 0) // shape[0],
             )
         )
     return tuple(rows)

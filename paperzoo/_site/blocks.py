@@ -12,8 +12,8 @@ validation checks the generated links). Kinds:
 
 - `paperzoo-claims` (`card`): the "Paper vs paperzoo" table of a card; a claim that fails raises.
 - `paperzoo-citation` (`card`): the paper's reference, arXiv link, BibTeX block and builders.
-- `paperzoo-architecture` (`model`: a compute spec, `input`: a shape, optional `root`, `modules`): one row
-  per block of a model, measured by running it once on zeros.
+- `paperzoo-architecture` (`model`: a compute spec, `input`: a shape, optional `root`, `modules`, `hide`):
+  one row per block of a model, measured by running it once on zeros (on the meta device).
 - `paperzoo-papers` (`section`): the section's papers (primary section or tag), from the cards.
 - `paperzoo-tags`: every section with the papers that carry it.
 
@@ -60,7 +60,7 @@ TEXT = {
         "empty": "No paper in this section has notes on paperzoo yet. [Add the first one]({link}).",
         "layer": "Layer", "block": "Block", "ops": "Operators", "stride": "Stride", "channels": "Channels",
         "output": "Output", "params": "Params", "macs": "MACs", "total": "Total",
-        "input": "Input {shape}; MACs are multiply-accumulates measured with `torch.utils.flop_counter`.",
+        "input": "Input {shape}; MACs are the multiply-accumulates of the convolutions and linear layers.",
     },
     "zh": {
         "claim": "论断", "where": "出处", "paper": "论文", "paperzoo": "paperzoo", "difference": "差值",
@@ -71,7 +71,7 @@ TEXT = {
         "empty": "本分类还没有论文笔记。[欢迎添加第一篇]({link})。",
         "layer": "层", "block": "模块", "ops": "算子", "stride": "步长", "channels": "通道",
         "output": "输出", "params": "参数量", "macs": "乘加数", "total": "合计",
-        "input": "输入 {shape}；MACs 为乘加次数，由 `torch.utils.flop_counter` 测得。",
+        "input": "输入 {shape}；MACs 为卷积层与全连接层的乘加次数。",
     },
 }  # fmt: skip
 
@@ -214,6 +214,8 @@ def render_architecture(options: Mapping[str, Any], lang: str) -> list[str]:
     rows = architecture_rows(
         options["model"], options["input"], options.get("root"), options.get("modules", ["*"])
     )
+    hidden = set(options.get("hide", []))  # block types left out of the table, e.g. [ReLU]
+    rows = tuple(row for row in rows if row.block not in hidden)
     header = ["layer", "block", "ops", "stride", "channels", "output", "params", "macs"]
     lines = ["| " + " | ".join(text[h] for h in header) + " |", "|---|---|---|--:|--:|--:|--:|--:|"]
     for row in rows:

@@ -12,7 +12,8 @@ and one of three statuses:
 - `unverifiable`: nothing here can compute it (ImageNet accuracy, GPU timings); `explanation` says why.
 
 `compute` is data, never code: `{call: "package.module:function", args: [...], kwargs: {...},
-item: [key or attribute, ...], scale: 100, device: meta}`. Calls run under `torch.device("meta")`
+item: [key or attribute, ...], scale: 100, device: meta}`, or `{get: "package.module:NAME", item: [...]}`
+to read a constant such as a preset table. Calls run under `torch.device("meta")`
 unless `device` says otherwise: parameter and MAC counts need shapes, not values, so no model computes.
 Argument values may themselves be `{call: ...}` specs, so `count_params(mobilenet_v1(width_mult=0.5))`
 is written as a nested spec. Only `paperzoo.*`,
@@ -144,17 +145,18 @@ def _check_types(card_id: str, where: str, data: Mapping[str, Any], required: di
 
 
 def _validate_compute(card_id: str, where: str, spec: Any) -> None:
-    if not isinstance(spec, Mapping) or "call" not in spec:
-        raise _fail(card_id, f"{where}: a compute spec is a mapping with 'call', got {spec!r}")
-    unknown = set(spec) - {"call", "args", "kwargs", "item", "scale", "device"}
+    if not isinstance(spec, Mapping) or ("call" in spec) == ("get" in spec):
+        raise _fail(card_id, f"{where}: a compute spec is a mapping with 'call' (or 'get'), got {spec!r}")
+    unknown = set(spec) - {"call", "get", "args", "kwargs", "item", "scale", "device"}
     if unknown:
         raise _fail(card_id, f"{where}: unknown compute keys {sorted(unknown)}")
-    if not isinstance(spec["call"], str) or not _CALLABLE.match(spec["call"]):
-        raise _fail(
-            card_id, f"{where}: call must be 'paperzoo.module:function' (or torch.*), got {spec['call']!r}"
-        )
+    target = spec.get("call", spec.get("get"))
+    if not isinstance(target, str) or not _CALLABLE.match(target):
+        raise _fail(card_id, f"{where}: call must be 'paperzoo.module:function' (or torch.*), got {target!r}")
+    if "get" in spec and ({"args", "kwargs"} & set(spec)):
+        raise _fail(card_id, f"{where}: 'get' reads an attribute; it takes no args or kwargs")
     for value in [*spec.get("args", []), *spec.get("kwargs", {}).values()]:
-        if isinstance(value, Mapping) and "call" in value:
+        if isinstance(value, Mapping) and ("call" in value or "get" in value):
             _validate_compute(card_id, where, value)
 
 
@@ -255,7 +257,7 @@ def _select(value: Any, path: list[Any]) -> Any:
 
 
 def _arg(value: Any) -> Any:
-    if isinstance(value, Mapping) and "call" in value:
+    if isinstance(value, Mapping) and ("call" in value or "get" in value):
         return evaluate(value)
     if isinstance(value, list):
         return [_arg(v) for v in value]
@@ -267,6 +269,8 @@ def _evaluate_call(key: str) -> Any:
     import torch
 
     spec = json.loads(key)
+    if "get" in spec:
+        return _resolve(spec["get"])
     function = _resolve(spec["call"])
     # Counting needs shapes, not values: models built and run on the meta device cost no compute.
     with torch.device(spec.get("device", "meta")):
@@ -277,7 +281,7 @@ def _evaluate_call(key: str) -> Any:
 
 def evaluate(spec: Mapping[str, Any]) -> Any:
     """Evaluate a compute spec. The call (without `item` and `scale`) is cached per process."""
-    call = {key: spec[key] for key in ("call", "args", "kwargs", "device") if key in spec}
+    call = {key: spec[key] for key in ("call", "get", "args", "kwargs", "device") if key in spec}
     result = _select(_evaluate_call(json.dumps(call, sort_keys=True)), spec.get("item", []))
     return result * spec["scale"] if "scale" in spec else result
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import re
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import pytest
 import yaml
 
 import paperzoo
+import paperzoo.models
 from paperzoo._site import cards as cardlib
 from paperzoo._site.blocks import render_claims, render_papers
 
@@ -25,8 +28,19 @@ def _front_matter(page: Path) -> dict:
     return yaml.safe_load(match[1])
 
 
+def _builder_info(name: str):
+    """The `register_model` metadata of builder `name`, from the registry or its model module."""
+    if name in paperzoo.list_models():
+        return paperzoo.get_model_info(name)
+    for module in pkgutil.iter_modules(paperzoo.models.__path__):
+        builder = getattr(importlib.import_module(f"paperzoo.models.{module.name}"), name, None)
+        if builder is not None and hasattr(builder, "__paperzoo_model__"):
+            return builder.__paperzoo_model__
+    raise AssertionError(f"no registered builder {name!r} in paperzoo.models")
+
+
 def test_the_four_object_detection_papers_have_cards():
-    assert {"mobilenet-v1", "mobilenet-v2"} <= set(CARDS)
+    assert set(CARDS) >= {"mobilenet-v1", "mobilenet-v2", "ssd", "rfcn"}
 
 
 @pytest.mark.parametrize("card_id", sorted(CARDS))
@@ -39,7 +53,11 @@ def test_card_page_builders_and_nav(card_id):
     if translation.exists():
         assert _front_matter(translation).get("card") == card_id
     assert card["page"] in (ROOT / "mkdocs.yml").read_text(encoding="utf-8"), "the page is not in the nav"
-    assert set(card["builders"]) <= set(paperzoo.list_models()), "a builder is not registered"
+    url = card["page"].removesuffix(".md") + "/"
+    for name in card["builders"]:
+        info = _builder_info(name)
+        assert info.docs == url, f"{name} is registered with docs={info.docs!r}, its card's page is {url!r}"
+        assert info.paper.arxiv == card["arxiv"], f"{name} names arXiv {info.paper.arxiv}"
 
 
 @pytest.mark.parametrize(("card_id", "claim"), CLAIMS, ids=[f"{c}:{cl['id']}" for c, cl in CLAIMS])
@@ -160,3 +178,26 @@ def test_blocks_inside_other_fences_stay_literal():
     assert "paperzoo-papers" in html and "No paper" not in html
     with pytest.raises(ValueError, match="unknown block 'paperzoo-robots'"):
         markdown.Markdown(extensions=["paperzoo._site.blocks"]).convert("```paperzoo-robots\n```\n")
+
+
+def test_architecture_rows_add_up_to_the_analysis_counts():
+    from paperzoo._site.architecture import architecture_rows
+
+    spec = {"call": "paperzoo.models.mobilenet_v1:mobilenet_v1", "kwargs": {"width_mult": 0.5}}
+    rows = architecture_rows(spec, [1, 3, 160, 160], modules=["features.*", "classifier"])
+    model = cardlib.evaluate(spec)
+    assert sum(r.macs for r in rows) == cardlib.evaluate(
+        {"call": "paperzoo.analysis:count_macs", "args": [spec, [1, 3, 160, 160]]}
+    )
+    assert sum(r.params for r in rows) == sum(p.numel() for p in model.parameters())
+    assert [r.stride for r in rows[:3]] == [2, 1, 2] and rows[-1].operators == "FC"
+    assert rows[1].operators == "dw 3×3 → conv 1×1" and rows[0].output_size == "80×80"
+
+
+def test_get_reads_constants():
+    spec = {
+        "get": "paperzoo.detection.default_boxes:PRESETS",
+        "item": ["paper", "min_sizes", 0],
+        "scale": 300,
+    }
+    assert cardlib.evaluate(spec) == pytest.approx(30)
