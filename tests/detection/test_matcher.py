@@ -8,7 +8,7 @@ from torchvision.models.detection._utils import SSDMatcher
 from torchvision.ops import box_convert, box_iou
 
 from paperzoo.detection.default_boxes import PRESETS, default_boxes
-from paperzoo.detection.matcher import match_priors
+from paperzoo.detection.matcher import match_priors, pairwise_iou
 from paperzoo.detection.targets import pad_targets
 
 
@@ -64,3 +64,26 @@ def test_rejects_bad_shapes() -> None:
         match_priors(torch.zeros(3, 4), torch.ones(3, dtype=torch.bool), torch.zeros(5, 4))
     with pytest.raises(ValueError, match="gt_mask must be bool"):
         match_priors(torch.zeros(1, 3, 4), torch.ones(1, 3), torch.zeros(5, 4))
+
+
+def test_pairwise_iou_is_bit_identical_to_box_iou() -> None:
+    generator = torch.Generator().manual_seed(5)
+    boxes = torch.cat(
+        [
+            (xy := torch.rand(50, 2, generator=generator) * 250),
+            xy + torch.rand(50, 2, generator=generator) * 80,
+        ],
+        1,
+    )
+    boxes[0] = 0.0  # an empty padding box: IoU 0 everywhere
+    priors = box_convert(default_boxes(PRESETS["caffe_voc"]), "cxcywh", "xyxy") * 300
+    iou = pairwise_iou(boxes, priors)
+    assert torch.equal(iou, box_iou(boxes, priors))
+    assert iou[0].eq(0).all()
+
+
+def test_rejects_threshold_outside_unit_interval() -> None:
+    with pytest.raises(ValueError, match=r"iou_threshold must be in \(0, 1\], got 0"):
+        match_priors(
+            torch.zeros(1, 1, 4), torch.ones(1, 1, dtype=torch.bool), torch.ones(5, 4), iou_threshold=0
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from types import SimpleNamespace
 
 import pytest
@@ -136,3 +137,20 @@ def test_rejects_mismatched_shapes() -> None:
             torch.zeros(2, 5, dtype=torch.long),
             torch.zeros(2, 5, 4),
         )
+
+
+def test_encode_targets_gathers_labels_and_encodes_positives_only() -> None:
+    gt_boxes = torch.tensor(
+        [[[0.1, 0.1, 0.3, 0.5], [0.5, 0.5, 0.9, 0.7]], [[0.2, 0.2, 0.4, 0.4], [0.0, 0.0, 0.0, 0.0]]]
+    )
+    gt_labels = torch.tensor([[4, 9], [2, 0]])
+    priors = torch.tensor([[0.2, 0.3, 0.2, 0.4], [0.7, 0.6, 0.4, 0.2], [0.5, 0.5, 0.1, 0.1]])
+    matched = torch.tensor([[0, 1, -1], [-1, -1, 0]])
+    labels, deltas = encode_targets(matched, gt_boxes, gt_labels, priors)
+    assert labels.tolist() == [[4, 9, 0], [0, 0, 2]]
+    # Box 0 of image 0 equals prior 0 exactly, so its offsets are 0; image 1's box vs prior 2:
+    # centre (0.3, 0.3) vs (0.5, 0.5), size 0.2 vs 0.1 -> (-0.2/0.01, -0.2/0.01, log 2/0.2, log 2/0.2).
+    expected_1 = torch.tensor([-20.0, -20.0, math.log(2) / 0.2, math.log(2) / 0.2])
+    torch.testing.assert_close(deltas[1, 2], expected_1)
+    torch.testing.assert_close(deltas[0, :2], torch.zeros(2, 4), atol=1e-6, rtol=0)
+    assert deltas[0, 2].eq(0).all() and deltas[1, :2].eq(0).all()
