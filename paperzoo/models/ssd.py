@@ -406,6 +406,10 @@ class SSD(nn.Module):
             min_negatives,
         )
         self.antialias = antialias
+        # Batch norm cannot train on one value per channel, which a 1x1 source map of one image gives.
+        has_batch_norm = any(isinstance(m, nn.BatchNorm2d) for m in self.modules())
+        one_by_one = min(h * w for h, w in self.feature_map_sizes) == 1
+        self.min_train_batch = 2 if has_batch_norm and one_by_one else 1
 
     @property
     def priors(self) -> Tensor:
@@ -458,7 +462,8 @@ class SSD(nn.Module):
                 boxes in the image's own pixel coordinates.
 
         Raises:
-            ValueError: Malformed images or targets (naming the image and box), or no targets in train mode.
+            ValueError: Malformed images or targets (naming the image and box), no targets in train mode,
+                or a single training image for a model with batch norm on a 1x1 map (SSDLite).
         """
         if self.training:
             if targets is None:
@@ -467,6 +472,11 @@ class SSD(nn.Module):
         batch, image_sizes = self.preprocess(images)
         if targets is not None and len(targets) != len(image_sizes):
             raise ValueError(f"got {len(targets)} targets for {len(image_sizes)} images")
+        if self.training and len(image_sizes) < self.min_train_batch:
+            raise ValueError(
+                f"training needs at least {self.min_train_batch} images per batch: batch norm on the "
+                f"1x1 source map cannot normalise a single value (got {len(image_sizes)} image)"
+            )
         head_outputs = self.head(self.backbone(batch))
         if self.training:
             return self.compute_loss(head_outputs, targets, image_sizes)

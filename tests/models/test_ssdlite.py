@@ -164,6 +164,13 @@ def test_empty_images_train_without_nan():
     assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
 
 
+def test_training_on_one_image_raises_a_clear_error():
+    model = ssdlite_mobilenet_v2(**TINY).train()
+    target = {"boxes": torch.tensor([[10.0, 10.0, 60.0, 70.0]]), "labels": torch.tensor([1])}
+    with pytest.raises(ValueError, match="at least 2 images per batch: batch norm on the 1x1 source map"):
+        model([torch.rand(3, 128, 128)], [target])
+
+
 def test_box_config_and_bad_arguments():
     config = ssdlite_box_config("caffe_voc")
     assert config.feature_maps == (19, 10, 5, 3, 2, 1) and config.steps is None
