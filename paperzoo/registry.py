@@ -36,6 +36,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "paperzoo.models.mobilenet_v2",
     "paperzoo.models.rfcn",
     "paperzoo.models.ssd",
+    "paperzoo.models.ssdlite",
 )
 
 _INFO_ATTR = "__paperzoo_model__"
