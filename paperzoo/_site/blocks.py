@@ -56,6 +56,7 @@ TEXT = {
         "note": "note", "cite": "Cite", "builders": "Implemented in paperzoo by",
         "versions": "Computed by paperzoo {paperzoo} with torch {torch} when this page was built.",
         "no_builders": "Notes only: no implementation yet.",
+        "no_claims": "This page has no checked claims yet.",
         "year": "Year", "tags": "Also in", "implementation": "Implementation", "none": "notes only",
         "empty": "No paper in this section has notes on paperzoo yet. [Add the first one]({link}).",
         "layer": "Layer", "block": "Block", "ops": "Operators", "stride": "Stride", "channels": "Channels",
@@ -66,7 +67,8 @@ TEXT = {
         "claim": "论断", "where": "出处", "paper": "论文", "paperzoo": "paperzoo", "difference": "差值",
         "status": "状态", "matches": "✅ 一致", "deviation": "⚠️ 有出入（已解释）", "unverifiable": "➖ 无法在此验证",
         "notes": "说明", "note": "说明", "versions": "本页数字由 paperzoo {paperzoo} 与 torch {torch} 在构建时计算。",
-        "cite": "引用", "builders": "paperzoo 中的实现", "no_builders": "仅有笔记，暂无实现。", "year": "年份",
+        "cite": "引用", "no_claims": "本页还没有经过检查的论断。", "builders": "paperzoo 中的实现",
+        "no_builders": "仅有笔记，暂无实现。", "year": "年份",
         "tags": "也属于", "implementation": "实现", "none": "仅笔记",
         "empty": "本分类还没有论文笔记。[欢迎添加第一篇]({link})。",
         "layer": "层", "block": "模块", "ops": "算子", "stride": "步长", "channels": "通道",
@@ -122,6 +124,8 @@ def _localized(claim: Mapping[str, Any], key: str, lang: str) -> str:
 def render_claims(card: Mapping[str, Any], lang: str) -> list[str]:
     """The "Paper vs paperzoo" table of a card; raises `ClaimError` if a claim fails."""
     text = TEXT[lang]
+    if not card["claims"]:
+        return [text["no_claims"], ""]
     header = ["claim", "where", "paper", "paperzoo", "difference", "status"]
     lines = ["| " + " | ".join(text[h] for h in header) + " |", "|" + "---|" * 3 + "--:|" * 2 + "---|"]
     notes: list[str] = []
