@@ -85,3 +85,11 @@ def test_detectors_run_in_eval_mode_on_one_image_of_their_input_size(capsys, mon
     assert result["output_shape"] == [{"boxes": [1, 4], "scores": [1]}]
     assert main(["info", "tiny_det", "--width-mult", "0.5"]) == 2
     assert "model 'tiny_det' has no option --width-mult" in capsys.readouterr().err
+
+
+def test_layers_option_lists_every_conv_and_fc(capsys):
+    assert main(["info", "mobilenet_v1", "--layers", "--resolution", "32"]) == 0
+    rows = capsys.readouterr().out.split("\nlayer ")[-1].splitlines()[1:]
+    assert len(rows) == 1 + 13 * 2 + 1
+    assert rows[0].split()[:2] == ["features.0.0", "Full"]
+    assert rows[-1].split()[:2] == ["classifier.1", "Fully"]

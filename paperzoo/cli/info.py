@@ -26,7 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--width-mult", type=float, help="width multiplier alpha, for models that have one")
     parser.add_argument("--resolution", type=int, help="square input size (default: the model's own)")
     parser.add_argument("--num-classes", type=int, help="number of classes")
-    parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    parser.add_argument("--layers", action="store_true", help="also list every conv and FC layer")
+    parser.add_argument("--json", action="store_true", help="print machine-readable JSON (layers included)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -49,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result, indent=2))
     else:
-        print(_format_text(result, report))
+        print(_format_text(result, report, layers=args.layers))
     return 0
 
 
@@ -77,7 +78,7 @@ def _measure(
     return complexity(model, lambda detector: detector([image])), model
 
 
-def _format_text(result: dict[str, Any], report: ComplexityReport) -> str:
+def _format_text(result: dict[str, Any], report: ComplexityReport, *, layers: bool) -> str:
     lines = [
         f"{result['model']}  ({result['paper']}, arXiv:{result['arxiv']})",
         f"input     {'x'.join(map(str, result['input_shape']))}",
@@ -93,4 +94,10 @@ def _format_text(result: dict[str, Any], report: ComplexityReport) -> str:
             f"{LAYER_KINDS[kind]:<16} {cost.macs:>15,} {cost.macs_percent:>7.2f} "
             f"{cost.weights:>12,} {cost.weights_percent:>7.2f}"
         )
+    if layers:
+        lines += ["", f"{'layer':<28} {'kind':<16} {'MACs':>15} {'weights':>12}"]
+        lines += [
+            f"{row.name:<28} {LAYER_KINDS[row.kind]:<16} {row.macs:>15,} {row.weights:>12,}"
+            for row in report.layers
+        ]
     return "\n".join(lines)
