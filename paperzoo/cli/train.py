@@ -52,6 +52,8 @@ def run(args: argparse.Namespace) -> int:
     import torch.distributed as dist
 
     from paperzoo.data import dataset_from_spec
+    from paperzoo.data.augment import build_augmentation
+    from paperzoo.registry import get_model_info
     from paperzoo.training import Trainer, build_model, default_recipe, get_recipe, init_distributed
 
     recipe = (
@@ -66,6 +68,9 @@ def run(args: argparse.Namespace) -> int:
         args.data, "train", **shapes_options(recipe.shapes, "train", args.seed, **sizes)
     )
     val_set = dataset_from_spec(args.data, "val", **shapes_options(recipe.shapes, "val", args.seed, **sizes))
+    if recipe.augment is not None:
+        input_size = recipe.model_kwargs.get("size") or get_model_info(model_name).input_size
+        train_set.transforms = build_augmentation(recipe.augment, input_size)
     context = init_distributed(args.device)
     try:
         torch.manual_seed(args.seed)

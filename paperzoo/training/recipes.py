@@ -37,6 +37,8 @@ class Recipe:
         warmup_steps: Steps of linear warm-up from 0 (not in the papers; keeps from-scratch runs stable).
         grad_clip_norm: Clip the gradient norm to this value (`None`: no clipping).
         eval_every: Evaluate on the val split every this many epochs (and after the last).
+        augment: Training augmentation from `paperzoo.data.augment.AUGMENTATIONS` (`"ssd"`: SSD's
+            photometric distortion, zoom-out, IoU crop and flip, Sec. 2.2), or `None`.
         model_kwargs: Extra keyword arguments of the model builder (e.g. a reduced width).
         shapes: Options of `ShapesDataset` used when the data is `shapes` (`num_train`, `num_val`,
             `image_size`, `max_objects`).
@@ -57,6 +59,7 @@ class Recipe:
     warmup_steps: int = 0
     grad_clip_norm: float | None = None
     eval_every: int = 1
+    augment: str | None = None
     model_kwargs: dict[str, Any] = field(default_factory=dict)
     shapes: dict[str, Any] = field(default_factory=dict)
 
@@ -95,14 +98,17 @@ RECIPES: dict[str, Recipe] = {
     for recipe in [
         # SSD, Sec. 3 and Caffe ssd_pascal.py: SGD 0.9, wd 5e-4, lr 1e-3, batch 32, /10 at 80k and 100k of 120k.
         Recipe("ssd300_vgg16_voc", "ssd300_vgg16", "voc", "SSD paper Sec. 3.1 / ssd_pascal.py",
-               epochs=_epochs(120_000, 32), batch_size=32, lr=1e-3, milestones=(80 / 120, 100 / 120)),
+               epochs=_epochs(120_000, 32), batch_size=32, lr=1e-3, milestones=(80 / 120, 100 / 120),
+               augment="ssd"),
         Recipe("ssdlite_mobilenet_v2_voc", "ssdlite_mobilenet_v2", "voc", "SSD schedule (ssd_pascal.py)",
-               epochs=_epochs(120_000, 32), batch_size=32, lr=1e-3, milestones=(80 / 120, 100 / 120)),
+               epochs=_epochs(120_000, 32), batch_size=32, lr=1e-3, milestones=(80 / 120, 100 / 120),
+               augment="ssd"),
         # R-FCN, Sec. 4.1 / rfcn solver: lr 1e-3 for 80k, 1e-4 to 110k iterations, 2 images per batch.
         Recipe("rfcn_resnet18_voc", "rfcn_resnet18", "voc", "R-FCN paper Sec. 4.1 / official solver",
                epochs=_epochs(110_000, 2), batch_size=2, lr=1e-3, milestones=(80 / 110,)),
         # CPU recipes on generated shapes: from scratch (no pretrained backbone), so AdamW with a
-        # warm-up replaces the papers' SGD from ImageNet weights; the step decay is kept. SSDLite uses
+        # warm-up replaces the papers' SGD from ImageNet weights; the step decay is kept. No augmentation:
+        # shapes draws fresh, varied images, and zoom-out would shrink 128-pixel scenes. SSDLite uses
         # width 0.5 at 128 x 128; SSD300 keeps its 300 x 300 input (it resizes the 128 x 128 images).
         Recipe("ssdlite_mobilenet_v2_shapes", "ssdlite_mobilenet_v2", "shapes", "paperzoo, CPU-sized",
                epochs=12, batch_size=16, optimizer="adamw", lr=2e-3, weight_decay=1e-4, milestones=(0.75,),
