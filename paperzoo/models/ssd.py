@@ -396,16 +396,14 @@ class SSD(nn.Module):
             else SSDHead(backbone.out_channels, num_boxes_per_location(box_config), num_classes)
         )
         self.default_boxes = DefaultBoxes(box_config)
-        self.register_buffer("image_mean", torch.tensor(image_mean).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer("image_std", torch.tensor(image_std).view(1, 3, 1, 1), persistent=False)
+        mean, std = torch.tensor(image_mean), torch.tensor(image_std)
+        self.register_buffer("image_mean", mean.view(1, 3, 1, 1), persistent=False)  # (3,) -> (1, 3, 1, 1)
+        self.register_buffer("image_std", std.view(1, 3, 1, 1), persistent=False)  # (3,) -> (1, 3, 1, 1)
+        # Inference (Sec. 3, ssd_pascal.py test settings) and training (Sec. 2.2) hyper-parameters.
         self.score_thresh, self.nms_thresh = score_thresh, nms_thresh
         self.detections_per_img, self.topk_candidates = detections_per_img, topk_candidates
-        self.iou_threshold, self.neg_pos_ratio, self.min_negatives = (
-            iou_threshold,
-            neg_pos_ratio,
-            min_negatives,
-        )
-        self.antialias = antialias
+        self.iou_threshold, self.neg_pos_ratio = iou_threshold, neg_pos_ratio
+        self.min_negatives, self.antialias = min_negatives, antialias
         # Batch norm cannot train on one value per channel, which a 1x1 source map of one image gives.
         has_batch_norm = any(isinstance(m, nn.BatchNorm2d) for m in self.modules())
         one_by_one = min(h * w for h, w in self.feature_map_sizes) == 1
@@ -469,9 +467,9 @@ class SSD(nn.Module):
             if targets is None:
                 raise ValueError("targets are required in training mode (one dict per image)")
             validate_targets(targets, self.num_classes)
+            if len(targets) != len(images):
+                raise ValueError(f"got {len(targets)} targets for {len(images)} images")
         batch, image_sizes = self.preprocess(images)
-        if targets is not None and len(targets) != len(image_sizes):
-            raise ValueError(f"got {len(targets)} targets for {len(image_sizes)} images")
         if self.training and len(image_sizes) < self.min_train_batch:
             raise ValueError(
                 f"training needs at least {self.min_train_batch} images per batch: batch norm on the "

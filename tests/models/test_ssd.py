@@ -280,6 +280,9 @@ def test_bad_images_and_missing_targets_raise(ssd300):
     ssd300.train()
     with pytest.raises(ValueError, match="targets are required"):
         ssd300([torch.rand(3, 64, 64)])
+    target = {"boxes": torch.tensor([[1.0, 2.0, 30.0, 40.0]]), "labels": torch.tensor([2])}
+    with pytest.raises(ValueError, match="got 1 targets for 2 images"):
+        ssd300(torch.rand(2, 3, 64, 64), [target])
     ssd300.eval()
     with pytest.raises(ValueError, match=r"images\[1\] must be a \[3, H, W\] tensor, got \[1, 64, 64\]"):
         ssd300([torch.rand(3, 64, 64), torch.rand(1, 64, 64)])
