@@ -71,11 +71,10 @@ def match_priors(
         raise ValueError(f"iou_threshold must be in (0, 1], got {iou_threshold}")
     batch, slots, _ = gt_boxes.shape
     num_priors = priors_xyxy.shape[0]
-    # Padding slots become empty boxes: IoU 0 with every prior, below any threshold.
-    boxes = gt_boxes.masked_fill(~gt_mask[..., None], 0.0).reshape(-1, 4)  # (B, G, 4) -> (B·G, 4)
-    iou = pairwise_iou(boxes, priors_xyxy.to(boxes.dtype)).view(
-        batch, slots, num_priors
-    )  # (B·G, A) -> (B, G, A)
+    # IoU of the real boxes only (padding can be half of the slots), scattered into the padded
+    # layout; padding slots keep IoU 0 with every prior, below any threshold.
+    iou = gt_boxes.new_zeros((batch, slots, num_priors))
+    iou[gt_mask] = pairwise_iou(gt_boxes[gt_mask], priors_xyxy.to(gt_boxes.dtype))  # (ΣG, A) into (B, G, A)
 
     best_iou, matched = iou.max(dim=1)  # (B, A): best ground truth of each prior
     matched = matched.masked_fill(best_iou < iou_threshold, -1)

@@ -127,8 +127,10 @@ def multibox_loss(
     positive = gt_labels > 0
     num_positive = positive.sum().clamp(min=1)
 
-    smooth_l1 = F.smooth_l1_loss(box_deltas, gt_deltas.to(box_deltas.dtype), reduction="none").sum(dim=-1)
-    loc_loss = torch.where(positive, smooth_l1, 0.0).sum()
+    image, prior = positive.nonzero(as_tuple=True)  # (P,) each: only positives are regressed
+    loc_loss = F.smooth_l1_loss(
+        box_deltas[image, prior], gt_deltas[image, prior].to(box_deltas.dtype), reduction="sum"
+    )
 
     conf_loss = F.cross_entropy(  # (B·A, C) -> (B·A,) -> (B, A)
         cls_logits.reshape(-1, num_classes), gt_labels.reshape(-1), reduction="none"

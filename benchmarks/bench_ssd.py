@@ -1,0 +1,178 @@
+"""Benchmark: paperzoo's SSD matching + loss and post-processing against torchvision's SSD300.
+
+Both sides get the same tensors: a batch of random head outputs for SSD300 (8732 default boxes,
+21 classes) and 1-8 random ground-truth boxes per image. torchvision's side is its own code path
+(`box_iou` + `SSDMatcher` per image, then `SSD.compute_loss`; `SSD.postprocess_detections`) on a
+`ssd300_vgg16` built with random weights; paperzoo's side is `pad_targets` + `match_priors` +
+`encode_targets` + `multibox_loss`, and `postprocess_detections`. Runs alternate between the two
+implementations; the script prints the median of each and the ratio, and checks that the results
+agree before timing.
+
+    python benchmarks/bench_ssd.py [--batch 32] [--repeats 7] [--device cpu] [--threads N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import time
+from collections.abc import Callable
+
+import torch
+from torchvision.models.detection import ssd300_vgg16
+from torchvision.models.detection.image_list import ImageList
+from torchvision.ops import box_convert, box_iou
+
+from paperzoo.detection.default_boxes import PRESETS, default_boxes
+from paperzoo.detection.matcher import match_priors
+from paperzoo.detection.multibox_loss import encode_targets, multibox_loss
+from paperzoo.detection.ssd_postprocess import postprocess_detections
+from paperzoo.detection.targets import pad_targets
+
+NUM_CLASSES = 21
+SIZE = 300
+
+
+def make_inputs(
+    batch: int, device: torch.device, seed: int = 0
+) -> tuple[list[dict], dict[str, torch.Tensor]]:
+    """Random targets (1-8 boxes per image, pixels) and random SSD300 head outputs."""
+    generator = torch.Generator().manual_seed(seed)
+    targets = []
+    for _ in range(batch):
+        n = int(torch.randint(1, 9, (1,), generator=generator))
+        xy = torch.rand(n, 2, generator=generator) * 240
+        boxes = torch.cat((xy, (xy + 8 + torch.rand(n, 2, generator=generator) * 150).clamp(max=SIZE)), dim=1)
+        labels = torch.randint(1, NUM_CLASSES, (n,), generator=generator)
+        targets.append({"boxes": boxes.to(device), "labels": labels.to(device)})
+    num_priors = 8732
+    head_outputs = {
+        "cls_logits": torch.randn(batch, num_priors, NUM_CLASSES, generator=generator).to(device),
+        "bbox_regression": torch.randn(batch, num_priors, 4, generator=generator).to(device),
+    }
+    return targets, head_outputs
+
+
+def torchvision_anchors(model: torch.nn.Module, batch: int, device: torch.device) -> list[torch.Tensor]:
+    images = ImageList(torch.zeros(batch, 3, SIZE, SIZE, device=device), [(SIZE, SIZE)] * batch)
+    features = [torch.zeros(batch, 1, f, f, device=device) for f in (38, 19, 10, 5, 3, 1)]
+    return model.anchor_generator(images, features)  # per image (8732, 4) x1, y1, x2, y2 pixels
+
+
+def torchvision_side(
+    model: torch.nn.Module, anchors: list[torch.Tensor], batch: int
+) -> tuple[Callable, Callable]:
+    def loss(targets: list[dict], head_outputs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        matched = [
+            model.proposal_matcher(box_iou(t["boxes"], a)) for t, a in zip(targets, anchors, strict=True)
+        ]
+        return model.compute_loss(targets, head_outputs, anchors, matched)
+
+    def postprocess(head_outputs: dict[str, torch.Tensor]) -> list[dict[str, torch.Tensor]]:
+        return model.postprocess_detections(head_outputs, anchors, [(SIZE, SIZE)] * batch)
+
+    return loss, postprocess
+
+
+def paperzoo_side(anchors: torch.Tensor) -> tuple[Callable, Callable]:
+    # The very same default boxes as torchvision (equal to PRESETS["torchvision"] to 1e-6), and
+    # matching in pixels like torchvision, so the agreement check is exact: in fractions of the
+    # image a few IoUs tied at 0.5 or between two priors round the other way (same cost either way).
+    torch.testing.assert_close(
+        anchors / SIZE,
+        box_convert(default_boxes(PRESETS["torchvision"]), "cxcywh", "xyxy").to(anchors.device),
+        atol=1e-6,
+        rtol=0,
+    )
+    priors_xyxy = anchors
+    priors_pixels = box_convert(anchors, "xyxy", "cxcywh")
+    priors = priors_pixels / SIZE  # (8732, 4) cx, cy, w, h in [0, 1]
+
+    def loss(targets: list[dict], head_outputs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        boxes, labels, mask = pad_targets(targets)
+        matched = match_priors(boxes, mask, priors_xyxy)
+        gt_labels, gt_deltas = encode_targets(matched, boxes, labels, priors_pixels)
+        return multibox_loss(
+            head_outputs["cls_logits"], head_outputs["bbox_regression"], gt_labels, gt_deltas
+        )
+
+    def postprocess(head_outputs: dict[str, torch.Tensor]) -> list[dict[str, torch.Tensor]]:
+        logits, deltas = head_outputs["cls_logits"], head_outputs["bbox_regression"]
+        return postprocess_detections(logits, deltas, priors, [(SIZE, SIZE)] * len(logits))
+
+    return loss, postprocess
+
+
+def timed(fn: Callable[[], object], device: torch.device) -> float:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    start = time.perf_counter()
+    fn()
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return time.perf_counter() - start
+
+
+def compare(
+    name: str, ours: Callable[[], object], theirs: Callable[[], object], repeats: int, device
+) -> float:
+    ours(), theirs()  # warm-up
+    times: dict[str, list[float]] = {"paperzoo": [], "torchvision": []}
+    for _ in range(repeats):  # alternate, so load changes on the machine hit both sides alike
+        times["torchvision"].append(timed(theirs, device))
+        times["paperzoo"].append(timed(ours, device))
+    tv, pz = statistics.median(times["torchvision"]), statistics.median(times["paperzoo"])
+    print(f"{name:<28} torchvision {tv * 1e3:10.1f} ms   paperzoo {pz * 1e3:9.1f} ms   ratio {tv / pz:6.1f}x")
+    return tv / pz
+
+
+def check_agreement(targets, head_outputs, tv_loss, pz_loss, tv_post, pz_post) -> None:
+    """The timed code paths compute the same thing (losses to 1e-3, same detection counts and scores)."""
+    expected, got = tv_loss(targets, head_outputs), pz_loss(targets, head_outputs)
+    for key in expected:
+        torch.testing.assert_close(got[key], expected[key], rtol=1e-3, atol=1e-3)
+    for mine, theirs in zip(pz_post(head_outputs), tv_post(head_outputs), strict=True):
+        torch.testing.assert_close(mine["scores"].sort().values, theirs["scores"].sort().values)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (CPU)")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    torch.manual_seed(0)
+    model = ssd300_vgg16(weights=None, weights_backbone=None, num_classes=NUM_CLASSES).to(device)
+    targets, head_outputs = make_inputs(args.batch, device)
+    anchors = torchvision_anchors(model, args.batch, device)
+    tv_loss, tv_post = torchvision_side(model, anchors, args.batch)
+    pz_loss, pz_post = paperzoo_side(anchors[0])
+    check_agreement(targets, head_outputs, tv_loss, pz_loss, tv_post, pz_post)
+
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "CPU"
+    print(f"SSD300, batch {args.batch}, 8732 boxes, {NUM_CLASSES} classes, {args.repeats} alternating runs")
+    print(f"device: {name}, torch {torch.__version__}, threads {torch.get_num_threads()}")
+    with torch.no_grad():
+        compare(
+            "matching + loss",
+            lambda: pz_loss(targets, head_outputs),
+            lambda: tv_loss(targets, head_outputs),
+            args.repeats,
+            device,
+        )
+        compare(
+            "post-processing",
+            lambda: pz_post(head_outputs),
+            lambda: tv_post(head_outputs),
+            args.repeats,
+            device,
+        )
+
+
+if __name__ == "__main__":
+    main()
