@@ -421,29 +421,41 @@ class SSD(nn.Module):
             images: A list of `[3, H_i, W_i]` float tensors in [0, 1], or a batch `[N, 3, H, W]`.
         """
         if isinstance(images, Tensor):
-            if images.ndim != 4 or images.shape[1] != 3:
-                raise ValueError(f"a batched image tensor must be [N, 3, H, W], got {list(images.shape)}")
-            images = list(images)
+            if images.ndim != 4 or images.shape[1] != 3 or images.shape[0] == 0:
+                raise ValueError(
+                    f"a batched image tensor must be [N, 3, H, W], N >= 1, got {list(images.shape)}"
+                )
+            if not images.is_floating_point():
+                raise TypeError(f"images must be a float tensor in [0, 1], got {images.dtype}")
+            image_sizes = [(int(images.shape[2]), int(images.shape[3]))] * images.shape[0]
+            batch = images if image_sizes[0] == self.size else self._resize(images)
+        else:
+            image_sizes = self._check_image_list(images)
+            batch = images[0].new_empty((len(images), 3, *self.size))
+            groups: dict[tuple[int, int], list[int]] = {}
+            for i, size in enumerate(image_sizes):
+                groups.setdefault(size, []).append(i)
+            for size, indices in groups.items():  # one resize per distinct image size
+                group = torch.stack([images[i] for i in indices])  # n × (3, H_i, W_i) -> (n, 3, H_i, W_i)
+                batch[indices] = group if size == self.size else self._resize(group)
+        return (batch - self.image_mean) / self.image_std, image_sizes
+
+    def _resize(self, images: Tensor) -> Tensor:
+        return TF.resize(images, list(self.size), antialias=self.antialias)
+
+    @staticmethod
+    def _check_image_list(images: object) -> list[tuple[int, int]]:
         if not isinstance(images, (list, tuple)) or len(images) == 0:
             raise ValueError(
                 f"images must be a non-empty list of [3, H, W] tensors, got {type(images).__name__}"
             )
-        groups: dict[tuple[int, int], list[int]] = {}
         for i, image in enumerate(images):
             if not isinstance(image, Tensor) or image.ndim != 3 or image.shape[0] != 3:
                 got = list(image.shape) if isinstance(image, Tensor) else type(image).__name__
                 raise ValueError(f"images[{i}] must be a [3, H, W] tensor, got {got}")
             if not image.is_floating_point():
                 raise TypeError(f"images[{i}] must be a float tensor in [0, 1], got {image.dtype}")
-            groups.setdefault((int(image.shape[1]), int(image.shape[2])), []).append(i)
-        batch = images[0].new_empty((len(images), 3, *self.size))
-        for shape, indices in groups.items():
-            group = torch.stack([images[i] for i in indices])  # n × (3, H_i, W_i) -> (n, 3, H_i, W_i)
-            if shape != self.size:
-                group = TF.resize(group, list(self.size), antialias=self.antialias)
-            batch[indices] = group
-        batch = (batch - self.image_mean) / self.image_std
-        return batch, [(int(image.shape[1]), int(image.shape[2])) for image in images]
+        return [(int(image.shape[1]), int(image.shape[2])) for image in images]
 
     def forward(
         self, images: list[Tensor] | Tensor, targets: list[dict[str, Tensor]] | None = None

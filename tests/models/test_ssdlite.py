@@ -145,6 +145,8 @@ def test_a_list_of_different_sizes_gives_the_same_detections_as_one_image_at_a_t
     with torch.no_grad():
         together = model(images)
         alone = [model([image])[0] for image in images]
+        as_tensor = model(torch.stack([images[0], images[3]]))  # a batched tensor is accepted too
+    torch.testing.assert_close(as_tensor[1]["boxes"], together[3]["boxes"])
     for image, batched, single in zip(images, together, alone, strict=True):
         assert len(batched["boxes"]) > 0
         torch.testing.assert_close(batched["boxes"], single["boxes"], atol=1e-4, rtol=1e-5)
