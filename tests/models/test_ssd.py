@@ -12,6 +12,7 @@ from torchvision.models.detection.image_list import ImageList
 from torchvision.ops import box_convert, box_iou
 from torchvision.transforms.v2 import functional as TF
 
+from paperzoo.analysis import count_macs
 from paperzoo.detection.default_boxes import PRESETS
 from paperzoo.models.ssd import (
     CAFFE_MEAN,
@@ -65,6 +66,23 @@ def test_parameter_counts_match_the_paper_configuration_and_torchvision(ssd300, 
     assert _num_params(ssd300) == _num_params(torchvision_ssd300) == 35_641_826
     # SSD512-VOC recomputed in paper-facts §1.4 (27.19M): Caffe's extras with the final 4x4 conv.
     assert _num_params(_on_meta(ssd512_vgg16, num_classes=21)) == 27_188_676
+
+
+@pytest.mark.parametrize(
+    ("builder", "size", "num_classes", "macs", "reference"),
+    [
+        (ssd300_vgg16, 300, 91, 34_858_153_472, 34.858e9),  # torchvision COCO_V1 meta "_ops" (GFLOPS = GMACs)
+        (ssd300_vgg16, 300, 81, 34_360_351_232, 35.2e9),  # MobileNetV2 paper Table 6, SSD300
+        (ssd512_vgg16, 512, 81, 98_628_936_704, 99.5e9),  # MobileNetV2 paper Table 6, SSD512
+    ],
+)
+def test_multiply_adds_against_torchvision_and_the_mobilenet_v2_paper(
+    builder, size, num_classes, macs, reference
+):
+    model = _on_meta(builder, num_classes=num_classes).eval()
+    images = torch.zeros(1, 3, size, size, device="meta")
+    assert count_macs(model, lambda m: m.head(m.backbone(images))) == macs
+    assert abs(macs / reference - 1) < 0.025  # Table 6 prints 3 significant digits; 2.4 % is the gap
 
 
 def test_default_boxes_number_8732_for_ssd300_and_24564_for_ssd512(ssd300):
