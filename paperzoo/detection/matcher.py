@@ -6,9 +6,9 @@ best Jaccard overlap (so every object gets a prior), then every default box with
 some ground truth is matched to its best one. Same rule as torchvision's `SSDMatcher` and Caffe's
 `PER_PREDICTION` + bipartite matching.
 
-torchvision runs its matcher image by image; here the ground truth is padded to `[B, G, 4]` with a
-mask ([`pad_targets`][paperzoo.detection.targets.pad_targets]) and one `[B, G, A]` IoU tensor
-serves the whole batch.
+torchvision runs its matcher image by image; here the ground truth comes padded to `[B, G, 4]`
+with a mask ([`pad_targets`][paperzoo.detection.targets.pad_targets]) and one IoU matrix of all the
+batch's boxes against the priors serves the whole batch.
 """
 
 from __future__ import annotations
@@ -23,20 +23,19 @@ def pairwise_iou(boxes: Tensor, priors: Tensor) -> Tensor:
     """IoU `[N, A]` of `x1, y1, x2, y2` boxes `[N, 4]` against priors `[A, 4]`, bit-identical to `box_iou`.
 
     Hand-written instead of `torchvision.ops.box_iou` for speed only: `box_iou` materialises
-    `[N, A, 2]` corner tensors, this form works in place on `[N, A]` ones and, at SSD's sizes
-    (256 × 8732), takes about 0.6 of the time on the CPU. The arithmetic is the same operation by
-    operation, so the values are equal to the last bit (tested).
+    `[N, A, 2]` corner tensors, this form reuses three `[N, A]` buffers in place and, at SSD's
+    sizes (150 × 8732), takes about half the time on the CPU. The arithmetic is the same operation
+    by operation, so the values are equal to the last bit (tested).
     """
     area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
     prior_area = (priors[:, 2] - priors[:, 0]) * (priors[:, 3] - priors[:, 1])
-    width = torch.minimum(boxes[:, None, 2], priors[:, 2]).sub_(
-        torch.maximum(boxes[:, None, 0], priors[:, 0])
-    )
-    height = torch.minimum(boxes[:, None, 3], priors[:, 3]).sub_(
-        torch.maximum(boxes[:, None, 1], priors[:, 1])
-    )
-    inter = width.clamp_(min=0).mul_(height.clamp_(min=0))  # (N, A)
-    union = torch.add(area[:, None], prior_area).sub_(inter)  # (N, A)
+    inter = torch.minimum(boxes[:, None, 2], priors[:, 2])  # (N, A) buffers from here on
+    low = torch.maximum(boxes[:, None, 0], priors[:, 0])
+    inter.sub_(low).clamp_(min=0)  # overlap width
+    height = torch.minimum(boxes[:, None, 3], priors[:, 3])
+    height.sub_(torch.maximum(boxes[:, None, 1], priors[:, 1], out=low)).clamp_(min=0)
+    inter.mul_(height)
+    union = torch.add(area[:, None], prior_area, out=low).sub_(inter)
     return inter.div_(union)
 
 
@@ -49,7 +48,9 @@ def match_priors(
     """Match every default box of every image to a ground-truth index, or -1 for background.
 
     When two ground-truth boxes have the same best prior, the later one (higher index) keeps it,
-    as torchvision's in-place assignment does on CPU; here it is deterministic on any device.
+    as torchvision's in-place assignment does on CPU; here it is deterministic on any device. The
+    IoU is computed for the real boxes only (no work for padding slots), and the `≥ threshold`
+    pairs are reduced sparsely, so no `[B, G, A]` tensor is built.
 
     Args:
         gt_boxes: Padded ground truth `[B, G, 4]`, `x1, y1, x2, y2`, same units as the priors.
@@ -71,18 +72,21 @@ def match_priors(
         raise ValueError(f"iou_threshold must be in (0, 1], got {iou_threshold}")
     batch, slots, _ = gt_boxes.shape
     num_priors = priors_xyxy.shape[0]
-    # IoU of the real boxes only (padding can be half of the slots), scattered into the padded
-    # layout; padding slots keep IoU 0 with every prior, below any threshold.
-    iou = gt_boxes.new_zeros((batch, slots, num_priors))
-    iou[gt_mask] = pairwise_iou(gt_boxes[gt_mask], priors_xyxy.to(gt_boxes.dtype))  # (ΣG, A) into (B, G, A)
+    image, slot = gt_mask.nonzero(as_tuple=True)  # (M,) each: the real boxes, image by image
+    iou = pairwise_iou(gt_boxes[image, slot], priors_xyxy.to(gt_boxes.dtype))  # (M, A)
 
-    best_iou, matched = iou.max(dim=1)  # (B, A): best ground truth of each prior
-    matched = matched.masked_fill(best_iou < iou_threshold, -1)
+    # Threshold matches are sparse (a few percent of the pairs): reduce only those, keyed by
+    # (image, prior), to each prior's best box; equal IoUs go to the first box, as `max` does.
+    row, prior = (iou >= iou_threshold).nonzero(as_tuple=True)  # (K,) each
+    value, key = iou[row, prior], image[row] * num_priors + prior
+    best = iou.new_full((batch * num_priors,), -1.0).scatter_reduce_(0, key, value, reduce="amax")
+    first = value == best[key]
+    matched = torch.full((batch * num_priors,), slots, dtype=torch.long, device=iou.device)
+    matched.scatter_reduce_(0, key[first], slot[row[first]], reduce="amin")
 
-    # Forced matches: each real ground truth claims its best prior. Padding slots write into a
-    # spare column A that is dropped; `amax` makes the highest index win among ties.
-    best_prior = iou.argmax(dim=2).masked_fill(~gt_mask, num_priors)  # (B, G)
-    gt_index = torch.arange(slots, device=gt_boxes.device).expand(batch, slots)
-    forced = torch.full((batch, num_priors + 1), -1, dtype=matched.dtype, device=matched.device)
-    forced = forced.scatter_reduce(1, best_prior, gt_index, reduce="amax")[:, :num_priors]
-    return torch.where(forced >= 0, forced, matched)
+    # Forced matches: each real box claims its best prior; among boxes of an image with the same
+    # best prior, `amax` makes the last one win (torchvision's in-place assignment on the CPU).
+    forced = torch.full_like(matched, -1)
+    forced.scatter_reduce_(0, image * num_priors + iou.argmax(dim=1), slot, reduce="amax")
+    matched = torch.where(forced >= 0, forced, matched.masked_fill(matched == slots, -1))
+    return matched.view(batch, num_priors)  # (B·A,) -> (B, A)

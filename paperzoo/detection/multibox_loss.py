@@ -80,8 +80,9 @@ def mine_hard_negatives(
         `[B, A]` bool mask of the selected negatives (never overlapping `positive`).
     """
     num_priors = conf_loss.shape[1]
-    num_negatives = (neg_pos_ratio * positive.sum(dim=1, keepdim=True)).clamp(min=min_negatives)  # (B, 1)
-    num_negatives = torch.minimum(num_negatives, (~positive).sum(dim=1, keepdim=True))
+    num_positive = torch.count_nonzero(positive, dim=1)[:, None]  # (B, 1)
+    num_negatives = (neg_pos_ratio * num_positive).clamp(min=min_negatives)
+    num_negatives = torch.minimum(num_negatives, num_priors - num_positive)
     # Only the `k` largest per row are ever needed: topk is cheaper than a full sort of [B, A].
     k = min(int(num_negatives.max()), num_priors)
     candidates = conf_loss.detach().masked_fill(positive, -torch.inf)
@@ -125,7 +126,7 @@ def multibox_loss(
     if gt_labels.shape != (batch, num_priors):
         raise ValueError(f"gt_labels must be [B, A] = [{batch}, {num_priors}], got {list(gt_labels.shape)}")
     positive = gt_labels > 0
-    num_positive = positive.sum().clamp(min=1)
+    num_positive = torch.count_nonzero(positive).clamp(min=1)
 
     image, prior = positive.nonzero(as_tuple=True)  # (P,) each: only positives are regressed
     loc_loss = F.smooth_l1_loss(
