@@ -11,13 +11,13 @@ Training matches default boxes to objects and minimises the MultiBox loss with h
 The model follows torchvision's detection contract: `model(images, targets)` returns the two losses in
 train mode, `model(images)` a list of `{"boxes", "scores", "labels"}` in eval mode, each image in its own
 pixel coordinates. The pieces shared with SSDLite (targets, default boxes, matching, loss,
-post-processing) live in [`paperzoo.detection`][paperzoo.detection]; this module holds the network.
+post-processing) live in `paperzoo.detection`; this module holds the network.
 
 **Deviations and choices.**
 
 - Default boxes, matching and the loss are batched over the images (torchvision loops over them). Each
   image keeps at least 3 hard negatives, so an image without objects still teaches "background" (see
-  [`multibox_loss`][paperzoo.detection.multibox_loss]); `min_negatives=0` gives torchvision's loss.
+  `paperzoo.detection.multibox_loss`); `min_negatives=0` gives torchvision's loss.
 - The default `default_boxes="torchvision"` for SSD300 (Caffe's COCO sizes, clipped) keeps the model
   interchangeable with torchvision's `ssd300_vgg16`; `"paper"`, `"caffe_voc"` and `"caffe_coco"` are one
   argument away.

@@ -10,7 +10,7 @@ layer (stride 32, 1280 channels); four extra inverted-residual-style blocks brin
 256 and 128 channels (maps 19, 10, 5, 3, 2, 1 at 300x300). The detector itself, its loss and
 post-processing are [`SSD`][paperzoo.models.ssd.SSD]'s.
 
-**Deviations** (counted with [`paperzoo.analysis`][paperzoo.analysis]: parameters including batch
+**Deviations** (counted with `paperzoo.analysis`: parameters including batch
 norm, MAdds of the backbone, extra layers and heads; 81 classes, 300x300; default boxes 4, 6, 6, 6, 4, 4
 per location as in SSD):
 
@@ -175,7 +175,7 @@ class MobileNetV1Extractor(nn.Module):
 
 
 def ssdlite_head(in_channels: Sequence[int], box_config: DefaultBoxConfig, num_classes: int) -> SSDHead:
-    """SSD's head with [`separable_predictor`][paperzoo.models.ssdlite.separable_predictor]s."""
+    """SSD's head with `separable_predictor`s."""
     head = SSDHead(
         in_channels, num_boxes_per_location(box_config), num_classes, predictor=separable_predictor
     )
