@@ -69,11 +69,17 @@ def test_claim_holds(card_id, claim):
         assert result.difference == pytest.approx(result.computed - claim["stated"])
 
 
-def test_every_page_card_reference_exists():
-    for page in (ROOT / "docs").rglob("*.md"):
-        text = page.read_text(encoding="utf-8")
-        for card_id in re.findall(r"^card: ([\w-]+)$", text, re.M):
-            assert card_id in CARDS, f"{page} refers to unknown card {card_id!r}"
+def test_every_page_front_matter_names_an_existing_card():
+    pages = [p for p in (ROOT / "docs").rglob("*.md") if p.read_text(encoding="utf-8").startswith("---\n")]
+    assert pages, "no page has front matter"
+    for page in pages:
+        front = _front_matter(page)
+        assert set(front) <= {"card", "title", "description", "hide", "search"}, f"{page}: {sorted(front)}"
+        if "card" in front:
+            assert front["card"] in CARDS, f"{page} names unknown card {front['card']!r}"
+            assert CARDS[front["card"]]["page"] == str(page.relative_to(ROOT / "docs")).replace(
+                ".zh.md", ".md"
+            )
 
 
 # --- the machinery itself ---------------------------------------------------------------------------
