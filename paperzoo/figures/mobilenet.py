@@ -53,9 +53,14 @@ def _meta(builder, **kwargs) -> nn.Module:
 
 
 @functools.cache
+def _v1_model(width: float) -> nn.Module:
+    return _meta(mobilenet_v1, width_mult=width)
+
+
+@functools.cache
 def v1_cost(width: float, resolution: int) -> tuple[int, int]:
     """(Mult-Adds, conv + FC weights) of MobileNetV1 at `width` and `resolution`, by the analyser."""
-    report = complexity(_meta(mobilenet_v1, width_mult=width), (1, 3, resolution, resolution))
+    report = complexity(_v1_model(width), (1, 3, resolution, resolution))
     return report.macs, sum(kind.weights for kind in report.breakdown.values())
 
 
@@ -180,9 +185,10 @@ def v1_layer_types():
     go = plotly_go()
     from plotly.subplots import make_subplots
 
-    report = complexity(_meta(mobilenet_v1), (1, 3, 224, 224))
+    report = complexity(_v1_model(1.0), (1, 3, 224, 224))
     kinds = list(PAPER_TABLE_2)
-    labels = [LAYER_KINDS[kind] for kind in kinds]
+    assert kinds == [kind for kind in LAYER_KINDS if kind in PAPER_TABLE_2]
+    labels = ["Conv 1×1", "Depthwise<br>conv 3×3", "Full<br>conv 3×3", "FC"]  # LAYER_KINDS, order of Table 2
     figure = make_subplots(rows=1, cols=2, subplot_titles=("Mult-Adds (%)", "Parameters (%)"),
                            horizontal_spacing=0.1)
     for col, (field, paper_col) in enumerate((("macs_percent", 0), ("weights_percent", 1)), start=1):
@@ -199,8 +205,8 @@ def v1_layer_types():
                                 customdata=notes, hovertemplate="%{x}: %{y:.2f} % in the paper%{customdata}"
                                 "<extra></extra>"), 1, col)
     figure.update_layout(base_layout("MobileNetV1 resources per layer type (Table 2)", height=440,
-                                     barmode="group", margin={"l": 60, "r": 20, "t": 80, "b": 90},
-                                     legend={"orientation": "h", "x": 0.0, "y": -0.12, "yanchor": "top"}))
+                                     barmode="group", margin={"l": 60, "r": 20, "t": 80, "b": 100},
+                                     legend={"orientation": "h", "x": 0.0, "y": -0.2, "yanchor": "top"}))
     figure.update_yaxes(axis("", type="log", range=[-2, 2.3]))
     figure.update_xaxes(showgrid=False)
     return figure

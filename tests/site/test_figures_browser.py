@@ -1,0 +1,205 @@
+"""Figure pages of the built site: every `plotly` fence renders in Chromium, hovers, reacts to its
+controls and to the dark toggle, with no console error and no request to another host; plus the page
+budgets that need no browser (page size, plotly.js only where there are figures, written once)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from paperzoo._site.plotly_asset import PLOTLY_JS_URI
+from paperzoo._site.plotly_fence import MARKER_CLASS, figure_id
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+FENCE = re.compile(r"^```plotly[ \t]*\n\s*(\S+)\s*\n```", re.MULTILINE)
+MATH = re.compile(r"\\\(|\\\[|\$\$|\\begin\{")
+PAGE_BUDGET = 400_000  # bytes of HTML per page (issue 8)
+DEFAULT_BOXES = "paperzoo.figures.ssd:default_boxes"
+
+
+def _page_url(source: Path) -> str:
+    """The built URL (relative to the site root) of an English Markdown page."""
+    relative = source.relative_to(DOCS).with_suffix("")
+    parts = relative.parts[:-1] if relative.name == "index" else relative.parts
+    return "".join(f"{part}/" for part in parts)
+
+
+def _figure_pages(language: str = "en") -> dict[str, list[str]]:
+    """Pages with `plotly` fences -> the figure paths, in page order. A Chinese page is `name.zh.md`,
+    or the English page where there is no translation (the i18n fallback)."""
+    pages = {}
+    for source in sorted(DOCS.rglob("*.md")):
+        if source.name.endswith(".zh.md") or source.relative_to(DOCS).parts[0].startswith("_"):
+            continue
+        translated = source.with_name(source.stem + ".zh.md")
+        if language == "zh" and translated.exists():
+            source_text = translated.read_text(encoding="utf-8")
+        else:
+            source_text = source.read_text(encoding="utf-8")
+        targets = FENCE.findall(source_text)
+        if targets:
+            pages[("zh/" if language == "zh" else "") + _page_url(source)] = targets
+    return pages
+
+
+FIGURE_PAGES = _figure_pages()
+ZH_FIGURE_PAGES = _figure_pages("zh")
+
+
+def _open(page, url: str, count: int) -> None:
+    # Generous timeouts: a figure page parses 4.8 MB of plotly.js, slow on a loaded CI machine.
+    response = page.goto(url, wait_until="domcontentloaded", timeout=60_000)
+    assert response is not None and response.ok, f"{url} answered {response and response.status}"
+    page.wait_for_function(
+        f"document.querySelectorAll('.{MARKER_CLASS} .js-plotly-plot .main-svg').length >= {2 * count}",
+        timeout=60_000,
+    )
+
+
+def _visible_traces(page, element_id: str) -> list[int]:
+    return page.evaluate(
+        "id => document.getElementById(id).data.flatMap((t, i) => t.visible === false ? [] : [i])", element_id
+    )
+
+
+# --- no browser: the built HTML ------------------------------------------------------------------------
+
+
+def test_the_docs_embed_figures():
+    assert FIGURE_PAGES, "no page has a plotly fence"
+    embedded = {target for targets in FIGURE_PAGES.values() for target in targets}
+    assert DEFAULT_BOXES in embedded
+
+
+def test_every_page_is_within_the_size_budget(built_site: Path):
+    sizes = {str(p.relative_to(built_site)): p.stat().st_size for p in built_site.rglob("*.html")}
+    over = {name: size for name, size in sizes.items() if size > PAGE_BUDGET}
+    assert not over, f"pages over {PAGE_BUDGET:,} bytes: {over}"
+
+
+def test_plotly_js_is_written_once_and_loaded_only_on_figure_pages(built_site: Path):
+    copies = sorted(str(p.relative_to(built_site)) for p in built_site.rglob("plotly*.js"))
+    assert copies == [PLOTLY_JS_URI], copies
+    with_figures, loading = set(), set()
+    for html_file in built_site.rglob("*.html"):
+        html = html_file.read_text(encoding="utf-8")
+        name = str(html_file.relative_to(built_site))
+        assert "cdn.plot.ly" not in html and "plotly.js v" not in html, f"{name}: CDN or inlined plotly.js"
+        if f'class="{MARKER_CLASS}"' in html:
+            with_figures.add(name)
+        if re.search(r'<script src="[^"]*assets/javascripts/plotly\.min\.js"', html):
+            assert html.count("plotly.min.js") == 1, f"{name} loads plotly.js more than once"
+            loading.add(name)
+    expected = {f"{url}index.html" for url in (*FIGURE_PAGES, *ZH_FIGURE_PAGES)}
+    assert with_figures == loading == expected
+
+
+def test_figure_element_ids_are_stable(built_site: Path):
+    for url, targets in {**FIGURE_PAGES, **ZH_FIGURE_PAGES}.items():
+        html = (built_site / url / "index.html").read_text(encoding="utf-8")
+        ids = re.findall(r'<div id="(fig-[a-z0-9-]+)" class="plotly-graph-div"', html)
+        assert ids == [figure_id(target) for target in targets], url
+
+
+# --- Chromium ------------------------------------------------------------------------------------------
+
+
+def _hover_point(plot) -> tuple[float, float]:
+    """A point of the plot to hover: the centre of the first data point's part inside a plot area
+    (a bar on a log axis reaches far below its plot area)."""
+    areas = [b for b in (a.bounding_box() for a in plot.locator(".draglayer .nsewdrag").all()) if b]
+    points = plot.locator(".scatterlayer .point, .barlayer .point")
+    for i in range(min(points.count(), 40)):
+        box = points.nth(i).bounding_box()
+        for area in areas if box else []:
+            x0, x1 = max(box["x"], area["x"]), min(box["x"] + box["width"], area["x"] + area["width"])
+            y0, y1 = max(box["y"], area["y"]), min(box["y"] + box["height"], area["y"] + area["height"])
+            if x1 - x0 >= 2 and y1 - y0 >= 2:
+                return (x0 + x1) / 2, (y0 + y1) / 2
+    raise AssertionError(f"{plot}: no visible data point to hover")
+
+
+@pytest.mark.parametrize("url", sorted(FIGURE_PAGES))
+def test_figure_page_renders_and_hovers(page, page_log, site_url: str, url: str):
+    targets = FIGURE_PAGES[url]
+    _open(page, site_url + url, len(targets))
+    rendered = page.evaluate(
+        f"[...document.querySelectorAll('.{MARKER_CLASS} .js-plotly-plot')]"
+        ".filter(plot => plot.querySelector('svg.main-svg')).map(plot => plot.id)"
+    )
+    assert rendered == [figure_id(target) for target in targets]
+    for element_id in rendered:
+        plot = page.locator(f"#{element_id}")
+        plot.scroll_into_view_if_needed()
+        x, y = _hover_point(plot)
+        page.mouse.move(x, y)
+        plot.locator(".hoverlayer .hovertext").first.wait_for(state="visible", timeout=5_000)
+        page.mouse.move(0, 0)
+    source = (DOCS / (url.rstrip("/") or "index")).with_suffix(".md")
+    if not source.exists():
+        source = DOCS / url / "index.md"
+    if MATH.search(source.read_text(encoding="utf-8")):
+        assert page.locator("article math").count() > 0, "the page's TeX did not become MathML"
+    page_log.assert_clean()
+
+
+def _click_slider(page, plot, index_from_top: int, fraction: float) -> None:
+    rails = plot.locator(".slider-rail-rect")
+    boxes = sorted((rails.nth(i).bounding_box() for i in range(rails.count())), key=lambda b: b["y"])
+    box = boxes[index_from_top]
+    page.mouse.click(box["x"] + 2 + fraction * (box["width"] - 4), box["y"] + box["height"] / 2)
+
+
+def _state(page, expression: str, element_id: str) -> str:
+    """`expression` (JS over the plot element `gd`) as JSON, as the browser writes it."""
+    return page.evaluate(f"id => {{ const gd = document.getElementById(id); return JSON.stringify({expression}); }}",
+                         element_id)
+
+
+def _wait_for_change(page, expression: str, element_id: str, before: str) -> str:
+    script = f"([id, before]) => {{ const gd = document.getElementById(id); return JSON.stringify({expression}) !== before; }}"
+    page.wait_for_function(script, arg=[element_id, before], timeout=5_000)
+    return _state(page, expression, element_id)
+
+
+def test_default_box_controls_change_the_plot(page, page_log, site_url: str):
+    url = next(url for url, targets in FIGURE_PAGES.items() if DEFAULT_BOXES in targets)
+    _open(page, site_url + url, len(FIGURE_PAGES[url]))
+    element_id = figure_id(DEFAULT_BOXES)
+    plot = page.locator(f"#{element_id}")
+    plot.scroll_into_view_if_needed()
+    visible = "gd.data.flatMap((t, i) => t.visible === false ? [] : [i])"
+    start = _state(page, visible, element_id)
+
+    _click_slider(page, plot, 0, 1.0)  # feature-map slider: the last (1×1) map
+    last_map = _wait_for_change(page, visible, element_id, start)
+
+    cell_range = "gd.layout.xaxis2.range"
+    before = _state(page, cell_range, element_id)
+    _click_slider(page, plot, 1, 0.0)  # cell slider: the first diagonal cell
+    _wait_for_change(page, cell_range, element_id, before)
+
+    plot.locator(".updatemenu-header").first.click()
+    plot.locator(".updatemenu-dropdown-button").filter(has_text="caffe_coco_512").click()
+    on_512 = _wait_for_change(page, visible, element_id, last_map)
+    assert set(json.loads(on_512)).isdisjoint(json.loads(last_map))
+    assert _state(page, "gd.layout.xaxis.range[1]", element_id) == "512"
+    page_log.assert_clean()
+
+
+def test_figures_follow_the_dark_toggle(page, page_log, site_url: str):
+    url = min(sorted(FIGURE_PAGES), key=lambda u: len(FIGURE_PAGES[u]))  # the lightest figure page
+    _open(page, site_url + url, len(FIGURE_PAGES[url]))
+    element_id = figure_id(FIGURE_PAGES[url][0])
+    font = f"document.getElementById('{element_id}')._fullLayout.font.color"
+    light = page.evaluate(font)
+    page.locator("form[data-md-component='palette'] label:visible").click()
+    page.wait_for_function(f"{font} !== {light!r}", timeout=5_000)
+    dark = page.evaluate(font)
+    assert dark.startswith("rgba(226")
+    page.locator("form[data-md-component='palette'] label:visible").click()
+    page.wait_for_function(f"{font} === {light!r}", timeout=5_000)
+    page_log.assert_clean()
