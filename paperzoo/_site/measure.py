@@ -26,4 +26,9 @@ def network_macs(model: Any, input_size: int) -> int:
         image = torch.zeros(1, 3, input_size, input_size, device=parameter.device, dtype=parameter.dtype)
         return module.head(module.backbone(image))
 
-    return count_macs(model, run)
+    was_training = model.training
+    model.eval()  # batch norm on a 1x1 map needs eval mode
+    try:
+        return count_macs(model, run)
+    finally:
+        model.train(was_training)
