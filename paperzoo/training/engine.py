@@ -168,6 +168,7 @@ class Trainer:
             collate_fn=collate_detection,
         )  # fmt: skip
         sums: dict[str, float] = {}
+        batches = 0
         started = time.perf_counter()
         bar = tqdm(
             total=self.steps_per_epoch, initial=self.batches_done, unit="batch", dynamic_ncols=True,
@@ -178,19 +179,19 @@ class Trainer:
             losses = self.train_step(images, targets)
             for key, value in losses.items():
                 sums[key] = sums.get(key, 0.0) + value
+            batches += 1
             bar.update(1)
             bar.set_postfix(loss=f"{losses['loss']:.3f}", lr=f"{self.scheduler.get_last_lr()[0]:.2e}")
             self._rng_before_batch = capture_rng_state()
         bar.close()
         elapsed = time.perf_counter() - started
-        batches = max(self.steps_per_epoch - self.batches_done, 1)
         self.train_time_s += elapsed
         self.epoch, self.batches_done = self.epoch + 1, 0
         return {
             "epoch": self.epoch,
             "step": self.global_step,
             "lr": self.scheduler.get_last_lr()[0],
-            **{key: value / batches for key, value in sums.items()},
+            **{key: value / max(batches, 1) for key, value in sums.items()},  # means over the epoch
             "epoch_time_s": elapsed,
             "train_time_s": self.train_time_s,
         }

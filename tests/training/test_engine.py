@@ -25,6 +25,11 @@ def make_trainer(out_dir, recipe=RECIPE, num_classes=5, name="tiny", evaluate=Fa
 
 def test_fit_logs_metrics_and_writes_a_checkpoint(tmp_path):
     trainer = make_trainer(tmp_path, evaluate=True)
+    step_losses = []
+    train_step = trainer.train_step
+    trainer.train_step = lambda images, targets: (
+        step_losses.append(train_step(images, targets)) or step_losses[-1]
+    )
     history = trainer.fit()
     lines = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     assert lines == json.loads(json.dumps(history)) and [r["epoch"] for r in lines] == [1, 2]
@@ -32,6 +37,7 @@ def test_fit_logs_metrics_and_writes_a_checkpoint(tmp_path):
     assert {"loss", "classification", "bbox_regression", "voc_map", "coco_map", "train_time_s"} <= set(
         lines[0]
     )
+    assert lines[0]["loss"] == pytest.approx(sum(s["loss"] for s in step_losses[:3]) / 3)  # the epoch's mean
     assert lines[0]["lr"] == pytest.approx(0.05 * 0.1)  # the milestone at half of 6 steps has passed
     state = load_checkpoint(tmp_path / "checkpoint.pt")
     assert state["epoch"] == 2 and state["batches_done"] == 0 and state["model_name"] == "tiny"
