@@ -87,3 +87,16 @@ def test_rejects_threshold_outside_unit_interval() -> None:
         match_priors(
             torch.zeros(1, 1, 4), torch.ones(1, 1, dtype=torch.bool), torch.ones(5, 4), iou_threshold=0
         )
+
+
+def test_duplicate_boxes_break_ties_like_torchvision() -> None:
+    priors = box_convert(default_boxes(PRESETS["torchvision"]), "cxcywh", "xyxy") * 300
+    box = torch.tensor([[40.0, 50.0, 160.0, 170.0]])
+    targets = [{"boxes": torch.cat((box, box, box + 1)), "labels": torch.tensor([1, 2, 3])}]
+    boxes, _, mask = pad_targets(targets)
+    matched = match_priors(boxes, mask, priors)
+    expected = SSDMatcher(0.5)(box_iou(targets[0]["boxes"], priors))
+    torch.testing.assert_close(matched[0], expected, rtol=0, atol=0)
+    # Equal IoUs go to the first duplicate (0) by threshold; the shared best prior is forced onto the
+    # later box, here box 2 (shifted by a pixel, it has the same best prior).
+    assert set(matched[0][matched[0] >= 0].tolist()) == {0, 2}
