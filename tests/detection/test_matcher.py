@@ -97,6 +97,6 @@ def test_duplicate_boxes_break_ties_like_torchvision() -> None:
     matched = match_priors(boxes, mask, priors)
     expected = SSDMatcher(0.5)(box_iou(targets[0]["boxes"], priors))
     torch.testing.assert_close(matched[0], expected, rtol=0, atol=0)
-    # Equal IoUs go to the first duplicate (0) by threshold; the shared best prior is forced onto the
-    # later box, here box 2 (shifted by a pixel, it has the same best prior).
+    # Equal IoUs go to the first duplicate (0), never to box 1; box 2, shifted by a pixel, takes the
+    # priors it overlaps best.
     assert set(matched[0][matched[0] >= 0].tolist()) == {0, 2}
