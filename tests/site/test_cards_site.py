@@ -51,9 +51,9 @@ def test_sections_list_papers_from_cards(built_site):
     assert 'href="../object-detection/mobilenet-v1/"' in classification
     tracker = _article(built_site, "tracker/")
     assert "No paper in this section" in tracker and 'href="../contributing/"' in tracker
-    # Untranslated section pages fall back to English in the Chinese site, links and all.
-    assert 'href="../../object-detection/mobilenet-v1/"' not in _article(built_site, "zh/classification/")
+    # The Chinese section pages list the same papers, linked to the Chinese pages, with Chinese text.
     assert 'href="../object-detection/mobilenet-v1/"' in _article(built_site, "zh/classification/")
+    assert "本分类还没有论文笔记" in _article(built_site, "zh/tracker/")
 
 
 def test_tags_page_has_every_section(built_site):
