@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -86,7 +87,8 @@ def test_a_scaffolded_paper_builds_strictly(checkout, capsys):
     )  # fmt: skip
     assert build.returncode == 0, build.stdout + build.stderr
     page = (site / "object-detection/faster-r-cnn/index.html").read_text(encoding="utf-8")
-    assert "arXiv:1506.01497" in page and "@article{fasterrcnn2015" in page
+    plain = re.sub(r"<[^>]+>", "", page)
+    assert "arXiv:1506.01497" in plain and "@article{fasterrcnn2015," in plain
     assert "This page has no checked claims yet." in page
     assert "<math" in page  # the template's example equation became MathML
     section = (site / "object-detection/index.html").read_text(encoding="utf-8")
