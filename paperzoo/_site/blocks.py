@@ -117,8 +117,21 @@ def _format(value: float, claim: Mapping[str, Any], role: str = "computed") -> s
     return number.replace("-", "−") + cardlib.UNITS[unit]
 
 
+# Where-stated references in Chinese, for cards without a `source_zh`.
+_SOURCE_ZH = ((r"\bTables (\d+) and (\d+)", r"表 \1 和表 \2"), (r"\bTable (\d+)", r"表 \1"),
+              (r"\bSec\. ([\d.]+)", r"第 \1 节"), (r"\bFig\. (\d+)", r"图 \1"), (r"\bEq\. (\d+)", r"式 \1"))  # fmt: skip
+
+
 def _localized(claim: Mapping[str, Any], key: str, lang: str) -> str:
-    return claim.get(f"{key}_{lang}", claim.get(key, "")) if lang != "en" else claim.get(key, "")
+    if lang == "en":
+        return claim.get(key, "")
+    if f"{key}_{lang}" in claim:
+        return claim[f"{key}_{lang}"]
+    text = claim.get(key, "")
+    if key == "source" and lang == "zh":
+        for pattern, replacement in _SOURCE_ZH:
+            text = re.sub(pattern, replacement, text)
+    return text
 
 
 def render_claims(card: Mapping[str, Any], lang: str) -> list[str]:

@@ -209,3 +209,10 @@ def test_get_reads_constants():
         "scale": 300,
     }
     assert cardlib.evaluate(spec) == pytest.approx(30)
+
+
+def test_chinese_tables_translate_headers_and_paper_references():
+    card = _card(claims=[_claim(source="Table 6, Sec. 3.1"), _claim(id="zh", source="x", source_zh="原笔记")])
+    lines = render_claims(card, "zh")
+    assert lines[0].startswith("| 论断 | 出处 | 论文 |")
+    assert "| 表 6, 第 3.1 节 |" in lines[2] and "| 原笔记 |" in lines[3] and "✅ 一致" in lines[2]
