@@ -237,13 +237,14 @@ def default_boxes():
     layout = base_layout(
         "SSD default boxes of one cell",
         height=720,
-        xaxis=axis("x (input pixels)", range=relayout["xaxis.range"], constrain="domain", showgrid=False),
+        xaxis=axis("x (input pixels)", range=relayout["xaxis.range"], constrain="domain", showgrid=False,
+                   domain=[0.0, 0.72]),
         yaxis=axis("y (input pixels)", range=relayout["yaxis.range"], scaleanchor="x", scaleratio=1,
                    constrain="domain", showgrid=False),
         updatemenus=[{"type": "dropdown", "buttons": buttons, "active": list(PRESETS).index(DEFAULT_PRESET),
                       "x": 1.0, "xanchor": "right", "y": 1.0, "yanchor": "bottom", "pad": {"b": 95}}],
         sliders=[*map_sliders, cells],
-        legend={"orientation": "v", "x": 1.0, "xanchor": "right", "y": 0.0, "yanchor": "bottom",
+        legend={"orientation": "v", "x": 1.0, "xanchor": "right", "y": 0.5, "yanchor": "middle",
                 "bgcolor": "rgba(0,0,0,0)"},
         margin={"l": 60, "r": 20, "t": 150, "b": 120},
         **_overlay_axes(cells["steps"][cells["active"]]["args"][0]),
@@ -397,18 +398,19 @@ def matching():
         boxes, texts = describe(mask)
         traces += _outline_traces(boxes, texts, f"{label}: {len(texts)}", line, opacity)
     traces += _outline_traces(example.gt_boxes, [f"ground truth: {name}" for name in names],
-                              f"ground truth: {len(names)}", {"color": "#000000", "width": 3})
+                              f"ground truth: {len(names)}", {"color": PALETTE[6], "width": 3.5})
     side = example.image.shape[-1]
     layout = base_layout(
         f"SSD300 matching on a shapes image: {int(positive.sum())} positives of {len(example.priors)} "
         "default boxes",
-        height=620,
+        height=660,
         xaxis=axis("x (pixels)", range=[0, side], constrain="domain", showgrid=False),
         yaxis=axis("y (pixels)", range=[side, 0], scaleanchor="x", scaleratio=1, constrain="domain",
                    showgrid=False),
         images=[{"source": _image_source(example.image), "xref": "x", "yref": "y", "x": 0, "y": 0,
                  "sizex": side, "sizey": side, "sizing": "stretch", "layer": "below"}],
-        legend={"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1.0, "yanchor": "top"},
-        margin={"l": 60, "r": 20, "t": 60, "b": 50},
+        legend={"orientation": "h", "x": 0.0, "xanchor": "left", "y": 1.02, "yanchor": "bottom"},
+        margin={"l": 60, "r": 20, "t": 130, "b": 50},
     )
+    layout["title"].update({"y": 0.985, "yref": "container", "yanchor": "top"})  # above the legend
     return go.Figure(traces, layout)

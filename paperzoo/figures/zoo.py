@@ -10,12 +10,13 @@ pooling and voting have none), since post-processing needs real values.
 from __future__ import annotations
 
 import functools
+import math
 
 import torch
 from torch import nn
 
 from paperzoo.analysis import complexity, count_macs, count_params
-from paperzoo.figures._style import PALETTE, axis, base_layout, plotly_go
+from paperzoo.figures._style import PALETTE, axis, base_layout, plotly_go, without_batch_norm
 from paperzoo.registry import get_model_info, list_models
 
 __all__ = ["all_models", "model_cost"]
@@ -45,15 +46,33 @@ def model_cost(name: str) -> tuple[int, int]:
     with torch.device("meta"):
         model = info.builder().eval()
         image = torch.zeros(1, 3, *info.input_size)
+    params = count_params(model)
+    without_batch_norm(model)  # no MACs, and slow on `meta`
     if info.task == "classification":
-        return count_params(model), complexity(model, image).macs
+        return params, complexity(model, image).macs
     with torch.no_grad():
-        return count_params(model), _detector_macs(model, image)
+        return params, _detector_macs(model, image)
+
+
+def _label_positions() -> dict[str, list[str]]:
+    """Text positions per task that keep the labels of nearby points apart (on the log-log axes)."""
+    points = {name: tuple(math.log10(v) for v in model_cost(name)) for name in list_models()}
+    middle = (min(x for x, _ in points.values()) + max(x for x, _ in points.values())) / 2
+    placed: dict[str, str] = {}
+    for name, (x, y) in sorted(points.items(), key=lambda item: item[1]):
+        vertical = "middle"
+        for other, position in placed.items():
+            ox, oy = points[other]
+            if abs(ox - x) < 0.3 and abs(oy - y) < 0.15:
+                vertical = "bottom" if position.startswith("top") else "top"
+        placed[name] = f"{vertical} {'left' if x > middle else 'right'}"
+    return {task: [placed[name] for name in list_models(task=task)] for task in ("classification", "detection")}
 
 
 def all_models():
     """Mult-Adds vs parameters of every registered model (log-log), coloured by task."""
     go = plotly_go()
+    positions = _label_positions()
     traces = []
     for colour, task in zip(PALETTE, ("classification", "detection"), strict=False):
         names = list_models(task=task)
@@ -68,8 +87,7 @@ def all_models():
                          f"{params / 1e6:.2f}M parameters, {macs / 1e9:.2f}G Mult-Adds at {height}×{width}")
         traces.append(go.Scatter(
             x=[params / 1e6 for params, _ in costs], y=[macs / 1e9 for _, macs in costs], mode="markers+text",
-            name=task, text=names, customdata=texts,
-            textposition=["top center" if i % 2 == 0 else "bottom center" for i in range(len(names))],
+            name=task, text=names, customdata=texts, textposition=positions[task],
             marker={"color": colour, "size": 11}, hovertemplate="%{customdata}<extra></extra>",
         ))
     layout = base_layout(
