@@ -35,6 +35,7 @@ __all__ = ["box_scales", "default_boxes", "matching"]
 
 DEFAULT_PRESET = "caffe_voc"
 DEFAULT_MAP = 2  # 10×10 for SSD300: its 6 boxes are all inside the image at the centre cell
+CELL_POSITIONS = 21  # cell slider stops: 0 %, 5 %, ..., 100 % of the way along each map's diagonal
 
 
 @dataclass(frozen=True)
@@ -108,9 +109,6 @@ def _grid_traces(maps: MapBoxes, step: float) -> list:
                    name="cell centres (i, i)", marker={"size": 5, "color": PALETTE[5]},
                    hovertemplate="cell centre (%{x:.1f}, %{y:.1f}) px<extra></extra>", visible=False),
     ]
-
-
-CELL_POSITIONS = 21  # cell slider stops: 0 %, 5 %, ..., 100 % of the way along each map's diagonal
 
 
 def _states() -> list[tuple[str, int]]:
