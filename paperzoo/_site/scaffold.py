@@ -5,8 +5,9 @@ checkout of the repository) writes
 
 - `docs/<section>/<slug>.md`: the page, with the standard sections and the claims and citation blocks;
 - `docs/_cards/<slug>.yml`: the paper card, valid but with the authors, venue and claims to fill in;
-- `tests/site/papers/test_<slug>.py`: a test stub that checks the card's claims (and a skipped test
-  for the implementation);
+- `tests/site/papers/test_paper_<slug>.py`: a test stub that checks the card's claims, with a skipped
+  test for the implementation (the `paper_` prefix keeps its module name apart from
+  `tests/models/test_<paper>.py`: the test folders have no `__init__.py`);
 - a navigation entry under the section in `mkdocs.yml`,
 
 so that `mkdocs build --strict` passes right away. It refuses an unknown section, an arXiv id that
@@ -200,7 +201,7 @@ def scaffold_paper(root: Path, arxiv: str, title: str, section: str, slug: str |
         raise ValueError(f"slug must be lowercase words joined by hyphens, got {slug!r}")
     page = Path("docs") / section / f"{slug}.md"
     card = CARDS_DIR / f"{slug}.yml"
-    test = Path("tests") / "site" / "papers" / f"test_{slug.replace('-', '_')}.py"
+    test = Path("tests") / "site" / "papers" / f"test_paper_{slug.replace('-', '_')}.py"
     for path in (page, card, test):
         if (root / path).exists():
             raise ValueError(f"{path} already exists; pick another --slug")

@@ -77,7 +77,7 @@ def test_a_scaffolded_paper_builds_strictly(checkout, capsys):
     assert "created docs/object-detection/faster-r-cnn.md" in capsys.readouterr().out
     card = cardlib.load_card(checkout / "docs/_cards/faster-r-cnn.yml")
     assert (card["arxiv"], card["year"], card["section"]) == ("1506.01497", 2015, "object-detection")
-    assert (checkout / "tests/site/papers/test_faster_r_cnn.py").is_file()
+    assert (checkout / "tests/site/papers/test_paper_faster_r_cnn.py").is_file()
 
     site = checkout / "site"
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
