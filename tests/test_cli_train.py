@@ -1,8 +1,6 @@
 """`paperzoo train / eval / detect` end to end, with a tiny contract-following model in place of a registry model."""
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -10,9 +8,7 @@ from PIL import Image
 import paperzoo.training
 from paperzoo.cli import main
 from paperzoo.data import ShapesDataset
-
-sys.path.insert(0, str(Path(__file__).parent / "training"))
-from tiny_detector import TinyDetector  # noqa: E402
+from tests.training.tiny_detector import TinyDetector
 
 TINY = ["--num-train", "4", "--num-val", "2", "--image-size", "32", "--batch-size", "2", "--no-progress"]
 

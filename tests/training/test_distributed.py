@@ -5,10 +5,10 @@ import socket
 import pytest
 import torch
 import torch.multiprocessing as mp
-from tiny_detector import TinyDetector
 
 from paperzoo.data import ShapesDataset
 from paperzoo.training import Recipe, Trainer, init_distributed
+from tests.training.tiny_detector import TinyDetector
 
 RECIPE = Recipe("tiny", "tiny", "shapes", "test", epochs=2, batch_size=4, lr=0.05, momentum=0.9)
 

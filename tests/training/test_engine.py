@@ -4,11 +4,11 @@ import json
 
 import pytest
 import torch
-from tiny_detector import TinyDetector
 
 from paperzoo.data import ShapesDataset
 from paperzoo.training import CheckpointError, Recipe, Trainer, load_checkpoint, save_checkpoint
 from paperzoo.training.engine import lr_factor
+from tests.training.tiny_detector import TinyDetector
 
 RECIPE = Recipe("tiny", "tiny", "shapes", "test", epochs=2, batch_size=2, lr=0.05, milestones=(0.5,),
                 eval_every=1)  # fmt: skip
