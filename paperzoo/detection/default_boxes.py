@@ -126,7 +126,6 @@ _TV300 = [0.07, 0.15, 0.33, 0.51, 0.69, 0.87, 1.05]
 _VOC512 = [35.84, 76.8, 153.6, 230.4, 307.2, 384.0, 460.8, 537.6]
 _COCO512 = [20.48, 51.2, 133.12, 215.04, 296.96, 378.88, 460.8, 542.72]
 
-#: Named default-box configurations; SSD300 unless the key ends in `_512`.
 PRESETS: dict[str, DefaultBoxConfig] = {
     "paper": _ssd300(_PAPER[:-1], _PAPER[1:], clip=False),
     "caffe_voc": _ssd300(_VOC300[:-1], _VOC300[1:], clip=False, scale=300),
@@ -135,6 +134,11 @@ PRESETS: dict[str, DefaultBoxConfig] = {
     "caffe_voc_512": _ssd512(_VOC512[:-1], _VOC512[1:]),
     "caffe_coco_512": _ssd512(_COCO512[:-1], _COCO512[1:]),
 }
+"""Named default-box configurations; SSD300 unless the key ends in `_512`.
+
+`paper` is Sec. 2.2's formula with conv4_3 at 0.1, `caffe_voc` / `caffe_coco` the released Caffe
+models' pixel sizes, `torchvision` the sizes of `torchvision.models.detection.ssd300_vgg16` (clipped).
+"""
 
 
 def num_boxes_per_location(config: DefaultBoxConfig) -> list[int]:

@@ -35,6 +35,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -614,7 +615,7 @@ def ssd300_vgg16(
     weights_backbone: VGG16_Weights | str | None = None,
     default_boxes: str = "torchvision",
     progress: bool = True,
-    **kwargs,
+    **kwargs: Any,
 ) -> SSD:
     """SSD300 with the reduced VGG16 (Fig. 2): 8732 default boxes on maps 38, 19, 10, 5, 3, 1.
 
@@ -658,7 +659,7 @@ def ssd512_vgg16(
     weights_backbone: VGG16_Weights | str | None = None,
     default_boxes: str = "caffe_coco",
     progress: bool = True,
-    **kwargs,
+    **kwargs: Any,
 ) -> SSD:
     """SSD512 (Sec. 3, footnote 5): maps 64, 32, 16, 8, 4, 2, 1 and 24,564 default boxes.
 

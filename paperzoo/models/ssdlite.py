@@ -38,6 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 from torch import Tensor, nn
 from torchvision.models import MobileNet_V2_Weights
@@ -201,7 +202,7 @@ def ssdlite_mobilenet_v2(
     weights_backbone: MobileNet_V2_Weights | str | None = None,
     default_boxes: str = "paper",
     progress: bool = True,
-    **kwargs,
+    **kwargs: Any,
 ) -> SSD:
     r"""SSDLite on MobileNetV2 (Sec. 6.2): 4.32M parameters, 0.75B MAdds at 81 classes (Table 6: 4.3M, 0.8B).
 
@@ -232,7 +233,7 @@ def ssdlite_mobilenet_v1(
     weights: None = None,
     weights_backbone: None = None,
     default_boxes: str = "paper",
-    **kwargs,
+    **kwargs: Any,
 ) -> SSD:
     r"""SSDLite on MobileNetV1: 5.08M parameters, 1.22B MAdds at 81 classes (MobileNetV2 Table 6: 5.1M, 1.3B).
 
