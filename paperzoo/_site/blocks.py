@@ -51,8 +51,8 @@ SECTIONS_ZH = {
 TEXT = {
     "en": {
         "claim": "Claim", "where": "Where stated", "paper": "Paper", "paperzoo": "paperzoo",
-        "difference": "Difference", "status": "Status", "matches": "✅ matches",
-        "deviation": "⚠️ explained deviation", "unverifiable": "➖ not verifiable here", "notes": "Notes",
+        "difference": "Difference", "status": "Status", "matches": "✓ matches",
+        "deviation": "⚠ explained deviation", "unverifiable": "– not verifiable here", "notes": "Notes",
         "note": "note", "cite": "Cite", "builders": "Implemented in paperzoo by",
         "versions": "Computed by paperzoo {paperzoo} with torch {torch} when this page was built.",
         "no_builders": "Notes only: no implementation yet.",
@@ -65,7 +65,7 @@ TEXT = {
     },
     "zh": {
         "claim": "论断", "where": "出处", "paper": "论文", "paperzoo": "paperzoo", "difference": "差值",
-        "status": "状态", "matches": "✅ 一致", "deviation": "⚠️ 有出入（已解释）", "unverifiable": "➖ 无法在此验证",
+        "status": "状态", "matches": "✓ 一致", "deviation": "⚠ 有出入（已解释）", "unverifiable": "– 无法在此验证",
         "notes": "说明", "note": "说明", "versions": "本页数字由 paperzoo {paperzoo} 与 torch {torch} 在构建时计算。",
         "cite": "引用", "no_claims": "本页还没有经过检查的论断。", "builders": "paperzoo 中的实现",
         "no_builders": "仅有笔记，暂无实现。", "year": "年份",

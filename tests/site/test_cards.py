@@ -156,7 +156,7 @@ def test_claims_table_renders_and_failing_claim_fails_rendering():
     )
     del card["claims"][1]["compute"], card["claims"][1]["tolerance"]
     html = markdown.Markdown(extensions=["tables"]).convert("\n".join(render_claims(card, "en")))
-    assert "<td>✅ matches</td>" in html and "not verifiable here (note 1)" in html
+    assert "<td>✓ matches</td>" in html and "not verifiable here (note 1)" in html
     assert f"paperzoo {paperzoo.__version__} with torch" in html
     card["claims"][0]["stated"] = 7
     with pytest.raises(cardlib.ClaimError):
@@ -215,4 +215,4 @@ def test_chinese_tables_translate_headers_and_paper_references():
     card = _card(claims=[_claim(source="Table 6, Sec. 3.1"), _claim(id="zh", source="x", source_zh="原笔记")])
     lines = render_claims(card, "zh")
     assert lines[0].startswith("| 论断 | 出处 | 论文 |")
-    assert "| 表 6, 第 3.1 节 |" in lines[2] and "| 原笔记 |" in lines[3] and "✅ 一致" in lines[2]
+    assert "| 表 6, 第 3.1 节 |" in lines[2] and "| 原笔记 |" in lines[3] and "✓ 一致" in lines[2]
