@@ -1,0 +1,344 @@
+"""Site build and page budgets (issue 8): build time, rebuild time, page sizes, time to interactive.
+
+    .venv/bin/python benchmarks/site_budgets.py [--runs N] [--write-docs]
+
+Measures, on this machine:
+
+1. the cold `mkdocs build --strict` of the whole site, figures included, in a fresh process (budget 20 s);
+2. the warm rebuild in `mkdocs serve` (127.0.0.1) after one page is edited: the time from the edit until
+   the served HTML of that page changes (budget 3 s); the edit goes to a temporary copy of `docs/`;
+3. the size of every built HTML page (budget 400 KB each) and that plotly.js is loaded exactly on the
+   pages with figures;
+4. in Chromium, the time from navigation to the first `plotly_afterplot` of each figure page (budget 1 s),
+   with the site served by a local `http.server`.
+
+Prints medians over `--runs` runs and, with `--write-docs`, rewrites the "Site build and page budgets"
+section of `docs/benchmarks.md` (only that section).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import http.server
+import os
+import platform
+import re
+import resource
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+MARKER = 'class="paperzoo-figure"'
+PLOTLY_TAG = re.compile(r'<script src="[^"]*assets/javascripts/plotly\.min\.js"')
+EDITED_PAGE = "object-detection/index.md"
+SECTION = "## Site build and page budgets"
+BUDGETS = {"cold_build_s": 20.0, "warm_rebuild_s": 3.0, "page_kb": 400.0, "interactive_ms": 1000.0}
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+
+
+def site_copy(root: Path) -> Path:
+    """A throw-away copy of the repository for `mkdocs serve`: `docs/` and the top-level files are
+    copied (snippets include e.g. CHANGELOG.md), the other folders are linked."""
+    for entry in REPO.iterdir():
+        if entry.name in {".git", ".venv", "site"}:
+            continue
+        if entry.name == "docs":
+            shutil.copytree(entry, root / entry.name)
+        elif entry.is_dir():
+            (root / entry.name).symlink_to(entry)
+        else:
+            shutil.copy2(entry, root / entry.name)
+    return root
+
+
+def cold_build(site_dir: Path) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one strict build in a fresh process. The CPU time (user + system
+    of the build process) is what the build costs on an idle machine; the wall time also counts waiting
+    for a CPU on a shared one."""
+    shutil.rmtree(site_dir, ignore_errors=True)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site_dir)],
+                            cwd=REPO, env=ENV, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if result.returncode != 0:
+        raise SystemExit(f"mkdocs build --strict failed:\n{result.stdout}{result.stderr}")
+    return elapsed, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _get(url: str) -> str | None:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.read().decode("utf-8")
+    except OSError:
+        return None
+
+
+def warm_rebuilds(runs: int) -> list[float]:
+    """Seconds from editing one page to the served page showing the edit, in `mkdocs serve` (a full
+    rebuild of both languages with warm caches; `--dirty` is refused by the site's `strict: true`)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = site_copy(Path(tmp))
+        port = _free_port()
+        # `mkdocs serve` serves under site_url's path (e.g. /paperzoo/).
+        site_url = re.search(r"^site_url:\s*(\S+)", (root / "mkdocs.yml").read_text(), re.MULTILINE)
+        prefix = urllib.parse.urlsplit(site_url.group(1)).path if site_url else "/"
+        url = f"http://127.0.0.1:{port}{prefix.rstrip('/')}/{EDITED_PAGE.removesuffix('index.md')}"
+        server = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{port}"],
+                                  cwd=root, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.perf_counter() + 600
+            while _get(url) is None:
+                if server.poll() is not None or time.perf_counter() > deadline:
+                    raise SystemExit("mkdocs serve did not start")
+                time.sleep(0.2)
+            page = root / "docs" / EDITED_PAGE
+            original = page.read_text(encoding="utf-8")
+            times = []
+            for run in range(runs):
+                token = f"paperzoo-rebuild-{run}-{time.time_ns()}"
+                time.sleep(1.0)  # let the watcher settle after the previous build
+                start = time.perf_counter()
+                page.write_text(f"{original}\n<!-- {token} -->\n", encoding="utf-8")
+                while token not in (_get(url) or ""):
+                    if time.perf_counter() - start > 120:
+                        raise SystemExit("the edited page was not rebuilt within 120 s")
+                    time.sleep(0.05)
+                times.append(time.perf_counter() - start)
+            return times
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def page_sizes(site_dir: Path) -> dict[str, object]:
+    pages = {str(p.relative_to(site_dir)): p for p in sorted(site_dir.rglob("*.html"))}
+    sizes = {name: path.stat().st_size for name, path in pages.items()}
+    texts = {name: path.read_text(encoding="utf-8") for name, path in pages.items()}
+    figure_pages = sorted(name for name, text in texts.items() if MARKER in text)
+    loading = sorted(name for name, text in texts.items() if PLOTLY_TAG.search(text))
+    largest = max(sizes, key=sizes.get)
+    return {
+        "pages": len(sizes),
+        "largest": (largest, sizes[largest]),
+        "figure_pages": {name: (sizes[name], texts[name].count(MARKER)) for name in figure_pages},
+        "plotly_only_on_figure_pages": figure_pages == loading,
+        "plotly_js_files": sorted(str(p.relative_to(site_dir)) for p in site_dir.rglob("plotly*.js")),
+        "site_mb": sum(p.stat().st_size for p in site_dir.rglob("*") if p.is_file()) / 1e6,
+    }
+
+
+# Records, per page, when the first figure fires `plotly_afterplot` (ms since navigation start).
+_AFTERPLOT_PROBE = """
+(() => {
+  let plotly;
+  Object.defineProperty(window, "Plotly", {
+    configurable: true,
+    get() { return plotly; },
+    set(value) {
+      plotly = value;
+      const newPlot = value.newPlot;
+      value.newPlot = function (id, ...rest) {
+        const result = newPlot.call(this, id, ...rest);
+        const gd = typeof id === "string" ? document.getElementById(id) : id;
+        gd.on("plotly_afterplot", () => {
+          if (window.__firstAfterplot === undefined) { window.__firstAfterplot = performance.now(); }
+        });
+        return result;
+      };
+    },
+  });
+})();
+"""
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+        pass
+
+
+def _plotly_js_alone(browser, base: str) -> float:
+    """Milliseconds to fetch, compile and run plotly.min.js on an empty page: the floor under any
+    figure page's time to first plot on this machine."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(base + "404.html", wait_until="load")
+    elapsed = page.evaluate("""async (src) => {
+        const start = performance.now();
+        await new Promise((resolve, reject) => {
+            const script = Object.assign(document.createElement("script"), {src, onload: resolve, onerror: reject});
+            document.head.appendChild(script);
+        });
+        return performance.now() - start;
+    }""", base + "assets/javascripts/plotly.min.js")
+    context.close()
+    return elapsed
+
+
+def figure_build_cpu() -> tuple[float, int]:
+    """CPU seconds to build every figure the docs embed, once each, in a fresh process (imports of
+    torch and the models included), and the number of figures."""
+    fence = re.compile(r"^```plotly[ \t]*\n\s*(\S+)\s*\n```", re.MULTILINE)
+    targets = sorted({t for md in (REPO / "docs").rglob("*.md") for t in fence.findall(md.read_text(encoding="utf-8"))})
+    code = ("import sys, time; from paperzoo._site.plotly_fence import render_figure; "
+            "[render_figure(t) for t in sys.argv[1:]]; print(time.process_time())")
+    result = subprocess.run([sys.executable, "-c", code, *targets], cwd=REPO, env=ENV, capture_output=True,
+                            text=True, check=True)
+    return float(result.stdout.strip().splitlines()[-1]), len(targets)
+
+
+def time_to_interactive(site_dir: Path, pages: list[str], runs: int) -> dict[str, list[float]]:
+    from playwright.sync_api import sync_playwright
+
+    handler = functools.partial(_QuietHandler, directory=str(site_dir))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.handle_error = lambda request, client_address: None  # a closed context drops its transfers
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    results: dict[str, list[float]] = {}
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            for name in pages:
+                url = base + name.removesuffix("index.html")
+                for _ in range(runs + 1):  # the first visit warms the HTTP and disk caches
+                    context = browser.new_context(viewport={"width": 1280, "height": 900})
+                    context.add_init_script(_AFTERPLOT_PROBE)
+                    page = context.new_page()
+                    page.goto(url, wait_until="load")
+                    page.wait_for_function("window.__firstAfterplot !== undefined", timeout=30_000)
+                    results.setdefault(name, []).append(page.evaluate("window.__firstAfterplot"))
+                    context.close()
+                results[name] = results[name][1:]
+            results["plotly.js alone"] = [_plotly_js_alone(browser, base) for _ in range(runs)]
+            browser.close()
+    finally:
+        server.shutdown()
+    return results
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        found = re.search(r"model name\s*:\s*(.+)", cpuinfo.read_text())
+        model = found.group(1).strip() if found else model
+    return f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def markdown_section(results: dict[str, object]) -> str:
+    sizes = results["sizes"]
+    largest_name, largest_bytes = sizes["largest"]
+    rows = [
+        "| Budget | Limit | Measured (median) | |",
+        "|---|---|---|---|",
+        f"| Cold `mkdocs build --strict`, figures included: CPU time (user + system) | ≤ 20 s | "
+        f"{results['cold_cpu_s']:.1f} s ({results['cold_runs']} runs) | {'✓' if results['cold_cpu_s'] <= 20 else '✗'} |",
+        f"| Same build, wall-clock time (load average {results['load']:.1f} on {os.cpu_count()} cores) | ≤ 20 s | "
+        f"{results['cold_s']:.1f} s | {'✓' if results['cold_s'] <= 20 else '✗'} |",
+        f"| Warm rebuild in `mkdocs serve` after editing one page | ≤ 3 s | {results['warm_s']:.1f} s "
+        f"({results['warm_runs']} edits) | {'✓' if results['warm_s'] <= 3 else '✗'} |",
+        f"| Largest HTML page (`{largest_name}`) | ≤ 400 KB | {largest_bytes / 1e3:.0f} KB | "
+        f"{'✓' if largest_bytes <= 400_000 else '✗'} |",
+        f"| plotly.js only on pages with figures, one copy (`{', '.join(sizes['plotly_js_files'])}`) | yes | "
+        f"{'yes' if sizes['plotly_only_on_figure_pages'] else 'no'} | "
+        f"{'✓' if sizes['plotly_only_on_figure_pages'] and len(sizes['plotly_js_files']) == 1 else '✗'} |",
+        f"| Navigation to first `plotly_afterplot`, slowest figure page | ≤ 1 s | "
+        f"{results['interactive_ms']:.0f} ms | {'✓' if results['interactive_ms'] <= 1000 else '✗'} |",
+        "",
+        f"Of the build's CPU time, building the {results['figures']} figures (in a fresh process, imports "
+        f"of torch and the models included) takes {results['figure_cpu_s']:.1f} s. On this machine, fetching "
+        f"and running plotly.min.js alone on an empty page takes {results['plotly_alone_ms']:.0f} ms, the "
+        "floor under every figure page's time to first plot: plotly's Python package ships only the full "
+        "4.8 MB bundle.",
+    ]
+    figure_rows = ["| Figure page | Figures | HTML | First `plotly_afterplot` (median) |", "|---|---|---|---|"]
+    for name, (size, count) in sizes["figure_pages"].items():
+        tti = results["tti"].get(name)  # "plotly.js alone" is reported in the text above
+        figure_rows.append(f"| `{name}` | {count} | {size / 1e3:.0f} KB | "
+                           f"{f'{statistics.median(tti):.0f} ms' if tti else '–'} |")
+    return "\n".join([
+        SECTION,
+        "",
+        f"Measured by `benchmarks/site_budgets.py` on {results['machine']} ({results['date']}), "
+        f"{sizes['pages']} HTML pages, {sizes['site_mb']:.1f} MB in all. Chromium is Debian's "
+        "`/usr/bin/chromium`, headless, on a site served from 127.0.0.1.",
+        "",
+        *rows,
+        "",
+        *figure_rows,
+        "",
+    ])
+
+
+def write_docs(section: str) -> None:
+    path = REPO / "docs" / "benchmarks.md"
+    text = path.read_text(encoding="utf-8")
+    start = text.index(SECTION)
+    following = text.find("\n## ", start + len(SECTION))
+    end = len(text) if following == -1 else following + 1
+    path.write_text(text[:start] + section + ("\n" + text[end:] if following != -1 else ""), encoding="utf-8")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="runs of each measurement (median reported)")
+    parser.add_argument("--write-docs", action="store_true", help="update docs/benchmarks.md's section")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        site_dir = Path(tmp) / "site"
+        builds = [cold_build(site_dir) for _ in range(args.runs)]
+        cold, cold_cpu = [wall for wall, _ in builds], [cpu for _, cpu in builds]
+        print(f"cold build --strict: median {statistics.median(cold):.1f} s wall, "
+              f"{statistics.median(cold_cpu):.1f} s CPU ({', '.join(f'{w:.1f}/{c:.1f}' for w, c in builds)})")
+        sizes = page_sizes(site_dir)
+        name, size = sizes["largest"]
+        print(f"pages: {sizes['pages']}, largest {name} {size / 1e3:.0f} KB; plotly.js only on figure pages: "
+              f"{sizes['plotly_only_on_figure_pages']}; copies: {sizes['plotly_js_files']}")
+        tti = time_to_interactive(site_dir, list(sizes["figure_pages"]), args.runs)
+        for page, times in tti.items():
+            print(f"first plotly_afterplot {page}: median {statistics.median(times):.0f} ms")
+    figure_cpu, figure_count = figure_build_cpu()
+    print(f"building the {figure_count} figures: {figure_cpu:.1f} s CPU")
+    warm = warm_rebuilds(args.runs)
+    print(f"warm rebuild in mkdocs serve: median {statistics.median(warm):.2f} s "
+          f"({', '.join(f'{t:.2f}' for t in warm)})")
+    results = {
+        "cold_s": statistics.median(cold), "cold_cpu_s": statistics.median(cold_cpu), "cold_runs": len(cold),
+        "load": os.getloadavg()[0],
+        "warm_s": statistics.median(warm), "warm_runs": len(warm),
+        "sizes": sizes, "tti": tti,
+        "interactive_ms": max((statistics.median(t) for page, t in tti.items() if page.endswith(".html")),
+                              default=float("nan")),
+        "plotly_alone_ms": statistics.median(tti["plotly.js alone"]),
+        "figure_cpu_s": figure_cpu, "figures": figure_count,
+        "machine": machine(), "date": time.strftime("%Y-%m-%d"),
+    }
+    if args.write_docs:
+        write_docs(markdown_section(results))
+        print("wrote the 'Site build and page budgets' section of docs/benchmarks.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
