@@ -13,7 +13,8 @@ argument (detectors take a list of images), or a callable that receives the mode
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -199,9 +200,37 @@ def _run_counted(model: nn.Module, inputs: Inputs) -> tuple[dict[str, dict[Any, 
         device = parameter.device if parameter is not None else torch.device("cpu")
         inputs = torch.zeros(tuple(inputs), device=device)
     mode = FlopCounterMode(display=False)
-    with mode, torch.no_grad():
+    with mode, torch.no_grad(), _batch_norms_skipped_on_meta(model):
         output = inputs(model) if callable(inputs) and not isinstance(inputs, nn.Module) else model(inputs)
     return mode.get_flop_counts(), output
+
+
+def _identity(tensor: torch.Tensor) -> torch.Tensor:
+    return tensor
+
+
+@contextlib.contextmanager
+def _batch_norms_skipped_on_meta(model: nn.Module) -> Iterator[None]:
+    """Run the batch norms of a `meta` model as identities while counting, and restore them after.
+
+    Batch norm does no multiply-accumulate and keeps its input's shape, so neither the MACs nor the
+    output shapes change; on `meta` PyTorch runs it through Python decompositions, which took about
+    half of the counting time. Models with real weights are left alone (their outputs are values).
+    """
+    skipped = [
+        module
+        for module in model.modules()
+        if isinstance(module, nn.modules.batchnorm._BatchNorm)
+        and any(t.is_meta for t in (*module.parameters(recurse=False), *module.buffers(recurse=False)))
+        and "forward" not in module.__dict__
+    ]
+    for module in skipped:
+        module.forward = _identity
+    try:
+        yield
+    finally:
+        for module in skipped:
+            del module.forward
 
 
 def _breakdown(layers: list[LayerCost], total_macs: int) -> dict[str, KindCost]:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from torch import nn
-
 FONT_FAMILY = "-apple-system, BlinkMacSystemFont, Helvetica, Arial, sans-serif"
 TEXT = "rgba(0, 0, 0, 0.87)"
 GRID = "rgba(0, 0, 0, 0.12)"
@@ -48,18 +46,3 @@ def base_layout(title: str, *, height: int = 450, **overrides: Any) -> dict[str,
     }
     layout.update(overrides)
     return layout
-
-
-def without_batch_norm(model: nn.Module) -> nn.Module:
-    """Replace, in place, the batch norms of a model built only to be counted by identities.
-
-    Batch norm does no multiply-accumulate, so MACs and tensor sizes are unchanged; on the `meta`
-    device PyTorch runs it through slow Python decompositions, which made up most of the counting time.
-    Count parameters before calling this.
-    """
-    for name, child in model.named_children():
-        if isinstance(child, nn.modules.batchnorm._BatchNorm):
-            setattr(model, name, nn.Identity())
-        else:
-            without_batch_norm(child)
-    return model

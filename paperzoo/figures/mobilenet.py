@@ -21,7 +21,7 @@ from paperzoo.analysis import (
     separable_cost_ratio,
     standard_conv_macs,
 )
-from paperzoo.figures._style import PALETTE, axis, base_layout, plotly_go, without_batch_norm
+from paperzoo.figures._style import PALETTE, axis, base_layout, plotly_go
 from paperzoo.models.mobilenet_v1 import mobilenet_v1
 from paperzoo.models.mobilenet_v2 import BOTTLENECKS, mobilenet_v2
 
@@ -47,9 +47,9 @@ PAPER_TABLE_2 = {"conv1x1": (94.86, 74.59), "depthwise": (3.06, 1.06), "conv": (
 
 
 def _meta(builder, **kwargs) -> nn.Module:
-    """A model on the `meta` device to count conv and FC work (no parameters are counted on it)."""
+    """A model on the `meta` device, to count its conv and FC work without computing."""
     with torch.device("meta"):
-        return without_batch_norm(builder(**kwargs).eval())
+        return builder(**kwargs).eval()
 
 
 @functools.cache

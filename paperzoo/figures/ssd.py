@@ -29,7 +29,6 @@ from paperzoo.detection.matcher import match_priors
 from paperzoo.detection.multibox_loss import mine_hard_negatives
 from paperzoo.detection.targets import pad_targets
 from paperzoo.figures._style import PALETTE, axis, base_layout, plotly_go
-from paperzoo.models.ssd import ssd300_vgg16
 
 __all__ = ["box_scales", "default_boxes", "matching"]
 
@@ -284,6 +283,8 @@ def box_scales():
 MATCHING_IMAGE = 4
 MATCHING_SEED = 0
 MATCHING_PRESET = "caffe_voc"
+MATCHING_SIZE = 300
+NEG_POS_RATIO = 3  # Sec. 2.2, and SSD's default minimum of negatives in an image
 
 
 @dataclass(frozen=True)
@@ -312,30 +313,28 @@ def _prior_names(preset: str) -> tuple[str, ...]:
 def matching_example() -> MatchingExample:
     """Match SSD300's default boxes to a `shapes` image and mine its hard negatives.
 
-    The confidence loss that ranks the negatives is that of an untrained SSD300 (seeded random weights,
-    as no weights can be downloaded here): which negatives count as "hard" depends on the model, their
-    number (3 per positive) does not.
+    The confidence loss that ranks the negatives comes from seeded random class scores, standing in for
+    an untrained SSD300 (no trained weights can be downloaded here, and an untrained network's scores
+    say no more about the image): which negatives count as "hard" depends on the model, their number
+    (3 per positive) does not. The matching itself is the real thing: `match_priors` on the real priors.
     """
-    image, target = ShapesDataset(split="val", num_images=MATCHING_IMAGE + 1, image_size=300,
-                                  seed=MATCHING_SEED)[MATCHING_IMAGE]
-    torch.manual_seed(MATCHING_SEED)
-    model = ssd300_vgg16(num_classes=len(CLASSES) + 1, default_boxes=MATCHING_PRESET).eval()
-    side = model.size[0]
-    priors = box_convert(model.priors.double(), "cxcywh", "xyxy")  # (A, 4) fractions of the image
+    image, target = ShapesDataset(split="val", num_images=MATCHING_IMAGE + 1, image_size=MATCHING_SIZE,
+                                  seed=MATCHING_SEED)[MATCHING_IMAGE]  # fmt: skip
+    priors = box_convert(generate_default_boxes(PRESETS[MATCHING_PRESET], dtype=torch.float64), "cxcywh", "xyxy")
     gt_boxes, gt_labels, gt_mask = pad_targets([target])
-    gt_boxes = gt_boxes.double() / side  # (1, G, 4) pixels -> fractions
+    gt_boxes = gt_boxes.double() / MATCHING_SIZE  # (1, G, 4) pixels -> fractions of the image
     matched = match_priors(gt_boxes, gt_mask, priors)  # (1, A)
     iou = box_iou(gt_boxes[0], priors)  # (G, A)
     labels = torch.where(matched >= 0, gt_labels.gather(1, matched.clamp(min=0)), 0)  # (1, G) -> (1, A)
-    with torch.no_grad():
-        batch, _ = model.preprocess([image])
-        logits = model.head(model.backbone(batch))["cls_logits"]  # (1, A, C)
-    conf_loss = F.cross_entropy(logits.transpose(1, 2), labels, reduction="none")  # (1, C, A) -> (1, A)
-    negatives = mine_hard_negatives(conf_loss, matched >= 0, model.neg_pos_ratio, model.min_negatives)
+    generator = torch.Generator().manual_seed(MATCHING_SEED)
+    logits = torch.randn(1, len(CLASSES) + 1, len(priors), generator=generator)  # (1, C, A)
+    conf_loss = F.cross_entropy(logits, labels, reduction="none")  # (1, A)
+    negatives = mine_hard_negatives(conf_loss, matched >= 0, NEG_POS_RATIO, NEG_POS_RATIO)
     best = iou.gather(0, matched.clamp(min=0))[0]  # (1, A): IoU with each prior's own ground truth
-    return MatchingExample(image, target["boxes"], target["labels"], priors * side, _prior_names(MATCHING_PRESET),
-                           matched[0], torch.where(matched[0] >= 0, best, iou.max(dim=0).values),
-                           iou.argmax(dim=1), negatives[0])
+    return MatchingExample(image, target["boxes"], target["labels"], priors * MATCHING_SIZE,
+                           _prior_names(MATCHING_PRESET), matched[0],
+                           torch.where(matched[0] >= 0, best, iou.max(dim=0).values), iou.argmax(dim=1),
+                           negatives[0])  # fmt: skip
 
 
 def _outline_traces(boxes: torch.Tensor, texts: list[str], name: str, line: dict, opacity: float = 1.0) -> list:

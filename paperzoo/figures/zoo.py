@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from paperzoo.analysis import complexity, count_macs, count_params
-from paperzoo.figures._style import PALETTE, axis, base_layout, plotly_go, without_batch_norm
+from paperzoo.figures._style import PALETTE, axis, base_layout, plotly_go
 from paperzoo.registry import get_model_info, list_models
 
 __all__ = ["all_models", "model_cost"]
@@ -47,7 +47,6 @@ def model_cost(name: str) -> tuple[int, int]:
         model = info.builder().eval()
         image = torch.zeros(1, 3, *info.input_size)
     params = count_params(model)
-    without_batch_norm(model)  # no MACs, and slow on `meta`
     if info.task == "classification":
         return params, complexity(model, image).macs
     with torch.no_grad():
