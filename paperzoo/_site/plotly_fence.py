@@ -14,7 +14,9 @@ on error, and a broken figure silently disappears).
 
 Element ids are derived from the path (`fig-ssd-default-boxes`), so the HTML is the same on every build.
 plotly.js itself is not included: `plotly_asset.py` serves it once from the site's assets and loads it
-only on pages that carry the `paperzoo-figure` marker this fence writes. Rendered HTML is cached per
+only on pages that carry the `paperzoo-figure` marker this fence writes. The marker lists the figure's
+trace types (`data-traces="bar scatter"`), from which the hook picks the smallest plotly.js bundle that
+draws every figure of the page. Rendered HTML is cached per
 process, so the English and Chinese builds (and `mkdocs serve` rebuilds) compute each figure once.
 """
 
@@ -28,7 +30,10 @@ from typing import Any
 
 from pymdownx.superfences import SuperFencesException
 
-__all__ = ["FIGURE_PACKAGE", "MARKER_CLASS", "figure_id", "fence_format", "render_figure"]
+__all__ = [
+    "FIGURE_PACKAGE", "MARKER_CLASS", "figure_id", "fence_format", "page_trace_types", "render_figure",
+    "trace_types",
+]
 
 FIGURE_PACKAGE = "paperzoo.figures"
 MARKER_CLASS = "paperzoo-figure"
@@ -37,6 +42,8 @@ PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 
 _IDENT = r"[a-z_][a-z0-9_]*"
 _TARGET = re.compile(rf"^(?P<module>{re.escape(FIGURE_PACKAGE)}(?:\.{_IDENT})+):(?P<function>{_IDENT})$")
+# The marker `render_figure` writes, read back by `page_trace_types`.
+_MARKER = re.compile(rf'<div class="{MARKER_CLASS}" data-figure="[^"]*" data-traces="(?P<traces>[a-z0-9 ]*)">')
 
 
 def _parse_target(target: str) -> tuple[str, str]:
@@ -53,6 +60,17 @@ def figure_id(target: str) -> str:
     module, function = _parse_target(target)
     tail = module.removeprefix(FIGURE_PACKAGE + ".")
     return "fig-" + re.sub(r"[._]", "-", f"{tail}.{function}")
+
+
+def trace_types(figure: Any) -> list[str]:
+    """The sorted trace types (`"bar"`, `"scatter"`, ...) of a `go.Figure`, animation frames included."""
+    traces = [*figure.data, *(trace for frame in figure.frames for trace in frame.data)]
+    return sorted({trace.type for trace in traces})
+
+
+def page_trace_types(html: str) -> frozenset[str]:
+    """Every trace type of the figures that `render_figure` wrote into a page's HTML."""
+    return frozenset(name for found in _MARKER.finditer(html) for name in found["traces"].split())
 
 
 @functools.cache
@@ -80,7 +98,8 @@ def render_figure(target: str) -> str:
         default_width="100%",
         default_height=f"{height}px",
     )
-    return f'<div class="{MARKER_CLASS}" data-figure="{html.escape(target)}">{body}</div>'
+    traces = " ".join(trace_types(figure))
+    return f'<div class="{MARKER_CLASS}" data-figure="{html.escape(target)}" data-traces="{traces}">{body}</div>'
 
 
 def fence_format(

@@ -1,6 +1,7 @@
 """Figure pages of the built site: every `plotly` fence renders in Chromium, hovers, reacts to its
-controls and to the dark toggle, with no console error and no request to another host; plus the page
-budgets that need no browser (page size, plotly.js only where there are figures, written once)."""
+controls and to the dark toggle, with no console error and no request to another host; the plotly.js
+bundle a page loads draws every trace type of its figures; plus the page budgets that need no browser
+(page size, plotly.js only where there are figures, each bundle written once)."""
 
 from __future__ import annotations
 
@@ -10,14 +11,19 @@ from pathlib import Path
 
 import pytest
 
-from paperzoo._site.plotly_asset import PLOTLY_JS_URI
-from paperzoo._site.plotly_fence import MARKER_CLASS, figure_id
+from paperzoo._site import plotly_asset
+from paperzoo._site.plotly_fence import MARKER_CLASS, figure_id, page_trace_types
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 FENCE = re.compile(r"^```plotly[ \t]*\n\s*(\S+)\s*\n```", re.MULTILINE)
 MATH = re.compile(r"\\\(|\\\[|\$\$|\\begin\{")
 PAGE_BUDGET = 400_000  # bytes of HTML per page (issue 8)
 DEFAULT_BOXES = "paperzoo.figures.ssd:default_boxes"
+# A plotly.js bundle the site serves (the theme script, paperzoo-plotly-theme.js, is not one).
+BUNDLE_TAG = re.compile(r'<script src="[^"]*(assets/javascripts/plotly[^"/]*\.js)"')
+BUNDLE_RESOURCES = (
+    "performance.getEntriesByType('resource').map(r => r.name).filter(n => /\\/plotly[^/]*\\.js$/.test(n))"
+)
 
 
 def _page_url(source: Path) -> str:
@@ -50,7 +56,8 @@ ZH_FIGURE_PAGES = _figure_pages("zh")
 
 
 def _open(page, url: str, count: int) -> None:
-    # Generous timeouts: a figure page parses 4.8 MB of plotly.js, slow on a loaded CI machine.
+    # Generous timeouts: a figure page runs 1.2 MB of plotly.js (4.8 MB with the full bundle), slow on a
+    # loaded CI machine.
     response = page.goto(url, wait_until="domcontentloaded", timeout=60_000)
     assert response is not None and response.ok, f"{url} answered {response and response.status}"
     page.wait_for_function(
@@ -81,20 +88,26 @@ def test_every_page_is_within_the_size_budget(built_site: Path):
 
 
 def test_plotly_js_is_written_once_and_loaded_only_on_figure_pages(built_site: Path):
-    copies = sorted(str(p.relative_to(built_site)) for p in built_site.rglob("plotly*.js"))
-    assert copies == [PLOTLY_JS_URI], copies
-    with_figures, loading = set(), set()
+    """Each page with figures loads one bundle, the smallest that draws its trace types; a bundle is in
+    the site once, and only if a page loads it (today every figure is scatter or bar: the basic one)."""
+    candidates = plotly_asset.bundles()
+    with_figures, loading, loaded = set(), set(), set()
     for html_file in built_site.rglob("*.html"):
         html = html_file.read_text(encoding="utf-8")
         name = str(html_file.relative_to(built_site))
         assert "cdn.plot.ly" not in html and "plotly.js v" not in html, f"{name}: CDN or inlined plotly.js"
         if f'class="{MARKER_CLASS}"' in html:
             with_figures.add(name)
-        if re.search(r'<script src="[^"]*assets/javascripts/plotly\.min\.js"', html):
-            assert html.count("plotly.min.js") == 1, f"{name} loads plotly.js more than once"
+        bundles = BUNDLE_TAG.findall(html)
+        if bundles:
+            assert len(bundles) == 1, f"{name} loads plotly.js more than once: {bundles}"
+            assert bundles[0] == plotly_asset.choose_bundle(page_trace_types(html), candidates).uri, name
             loading.add(name)
+            loaded.add(bundles[0])
     expected = {f"{url}index.html" for url in (*FIGURE_PAGES, *ZH_FIGURE_PAGES)}
     assert with_figures == loading == expected
+    copies = sorted(str(p.relative_to(built_site)) for p in built_site.rglob("plotly*.js"))
+    assert copies == sorted(loaded) == [plotly_asset.BASIC_JS_URI], copies
 
 
 def test_figure_element_ids_are_stable(built_site: Path):
@@ -131,6 +144,12 @@ def test_figure_page_renders_and_hovers(page, page_log, site_url: str, url: str)
         ".filter(plot => plot.querySelector('svg.main-svg')).map(plot => plot.id)"
     )
     assert rendered == [figure_id(target) for target in targets]
+    assert page.evaluate(BUNDLE_RESOURCES) == [site_url + plotly_asset.BASIC_JS_URI]  # once per page
+    drawn = page.evaluate(  # the trace types plotly drew are the ones the fence recorded
+        f"[...document.querySelectorAll('.{MARKER_CLASS}')].map(marker => [marker.dataset.traces, "
+        "[...new Set(marker.querySelector('.js-plotly-plot')._fullData.map(t => t.type))].sort().join(' ')])"
+    )
+    assert all(recorded == types for recorded, types in drawn), drawn
     for element_id in rendered:
         plot = page.locator(f"#{element_id}")
         plot.scroll_into_view_if_needed()
@@ -143,6 +162,21 @@ def test_figure_page_renders_and_hovers(page, page_log, site_url: str, url: str)
         source = DOCS / url / "index.md"
     if MATH.search(source.read_text(encoding="utf-8")):
         assert page.locator("article math").count() > 0, "the page's TeX did not become MathML"
+    page_log.assert_clean()
+
+
+def test_the_basic_bundle_draws_every_trace_type_of_the_figures(built_site: Path, page, page_log,
+                                                              site_url: str):
+    used = set()
+    for html_file in built_site.rglob("*.html"):
+        used |= page_trace_types(html_file.read_text(encoding="utf-8"))
+    assert used >= {"scatter", "bar"}, used
+    page.goto(site_url, wait_until="load")  # the home page loads no plotly.js
+    assert page.evaluate("typeof Plotly") == "undefined"
+    page.add_script_tag(url=site_url + plotly_asset.BASIC_JS_URI)
+    registered = set(page.evaluate("Object.keys(Plotly.PlotSchema.get().traces)"))
+    assert used <= registered, f"the basic bundle cannot draw {sorted(used - registered)}"
+    assert registered == plotly_asset.basic_bundle().traces  # the manifest the hook chooses by
     page_log.assert_clean()
 
 
