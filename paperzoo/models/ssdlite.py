@@ -67,18 +67,37 @@ PAPER = Paper("MobileNetV2: Inverted Residuals and Linear Bottlenecks", "1801.04
 SSDLITE_FEATURE_MAPS = (19, 10, 5, 3, 2, 1)
 # Sec. 6.2: output channels of the extra layers after the last backbone layer.
 EXTRA_CHANNELS = (512, 256, 256, 128)
+# Default-box presets: SSD's, and torchvision's SSDLite one (scales 0.2-0.95, ratios 2 and 3 everywhere).
+SSDLITE_BOX_PRESETS = (*BOX_PRESETS, "ssdlite")
 # ImageNet normalisation of torchvision's MobileNet weights.
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
-def ssdlite_box_config(preset: str = "paper", input_size: int = 300) -> DefaultBoxConfig:
-    """SSD's box preset `preset` (sizes and aspect ratios) on SSDLite's six maps, centres spread evenly."""
-    if preset not in BOX_PRESETS:
-        raise ValueError(f"default_boxes must be one of {BOX_PRESETS}, got {preset!r}")
-    return replace(
-        ssd_box_config(preset), feature_maps=SSDLITE_FEATURE_MAPS, steps=None, input_size=input_size
+def _ssdlite_preset() -> DefaultBoxConfig:
+    # torchvision's DefaultBoxGenerator(min_ratio=0.2, max_ratio=0.95): linear scales, then 1.0.
+    scales = [0.2 + 0.75 * k / 5 for k in range(6)] + [1.0]
+    return DefaultBoxConfig(
+        feature_maps=SSDLITE_FEATURE_MAPS,
+        steps=None,
+        min_sizes=tuple(scales[:-1]),
+        max_sizes=tuple(scales[1:]),
+        aspect_ratios=((2, 3),) * len(SSDLITE_FEATURE_MAPS),
+        clip=True,
     )
+
+
+def ssdlite_box_config(preset: str = "paper", input_size: int = 300) -> DefaultBoxConfig:
+    """A box preset (sizes and aspect ratios) on SSDLite's six maps, centres spread evenly.
+
+    `"ssdlite"` is torchvision's `ssdlite320_mobilenet_v3_large` configuration (the TensorFlow
+    config's scales 0.2 to 0.95, aspect ratios 2 and 3 on every map, 6 boxes per location, clipped);
+    the other presets are SSD's (see `paperzoo.detection.default_boxes.PRESETS`).
+    """
+    if preset not in SSDLITE_BOX_PRESETS:
+        raise ValueError(f"default_boxes must be one of {SSDLITE_BOX_PRESETS}, got {preset!r}")
+    config = _ssdlite_preset() if preset == "ssdlite" else ssd_box_config(preset)
+    return replace(config, feature_maps=SSDLITE_FEATURE_MAPS, steps=None, input_size=input_size)
 
 
 def separable_predictor(in_channels: int, out_channels: int) -> nn.Module:
@@ -212,7 +231,8 @@ def ssdlite_mobilenet_v2(
         width_mult: Width multiplier $\alpha$ of the backbone and the extra layers.
         weights: Must be `None`: no SSDLite-MobileNetV2 weights are published in torchvision's API.
         weights_backbone: `None`, or torchvision's `MobileNet_V2_Weights` (member or name).
-        default_boxes: `"paper"` (default), `"torchvision"`, `"caffe_voc"` or `"caffe_coco"` sizes.
+        default_boxes: `"paper"` (default), `"torchvision"`, `"caffe_voc"`, `"caffe_coco"` (SSD's
+            sizes) or `"ssdlite"` (torchvision's SSDLite boxes, scales 0.2-0.95, 6 per location).
         progress: Show a progress bar if weights must be downloaded.
         **kwargs: Passed to [`SSD`][paperzoo.models.ssd.SSD] (e.g. `size=(320, 320)`, thresholds).
 
@@ -242,7 +262,8 @@ def ssdlite_mobilenet_v1(
         width_mult: Width multiplier $\alpha$ of the backbone and the extra layers.
         weights: Must be `None`: no SSDLite-MobileNetV1 weights are published.
         weights_backbone: Must be `None`: torchvision has no MobileNetV1 weights.
-        default_boxes: `"paper"` (default), `"torchvision"`, `"caffe_voc"` or `"caffe_coco"` sizes.
+        default_boxes: `"paper"` (default), `"torchvision"`, `"caffe_voc"`, `"caffe_coco"` (SSD's
+            sizes) or `"ssdlite"` (torchvision's SSDLite boxes, scales 0.2-0.95, 6 per location).
         **kwargs: Passed to [`SSD`][paperzoo.models.ssd.SSD].
 
     Returns:

@@ -5,8 +5,10 @@ import torch
 import torchvision
 from torch import nn
 from torchvision.models import MobileNet_V2_Weights
+from torchvision.models.detection.anchor_utils import DefaultBoxGenerator
 
 from paperzoo.analysis import count_macs, count_params
+from paperzoo.detection.default_boxes import default_boxes
 from paperzoo.models.ssd import SSD
 from paperzoo.models.ssdlite import ssdlite_box_config, ssdlite_mobilenet_v1, ssdlite_mobilenet_v2
 
@@ -171,6 +173,21 @@ def test_training_on_one_image_raises_a_clear_error():
     target = {"boxes": torch.tensor([[10.0, 10.0, 60.0, 70.0]]), "labels": torch.tensor([1])}
     with pytest.raises(ValueError, match="at least 2 images per batch: batch norm on the 1x1 source map"):
         model([torch.rand(3, 128, 128)], [target])
+
+
+def test_ssdlite_preset_is_torchvisions_ssdlite_default_boxes():
+    # torchvision's ssdlite320_mobilenet_v3_large: scales 0.2-0.95, ratios [2, 3] on all six maps, clipped.
+    generator = DefaultBoxGenerator([[2, 3] for _ in range(6)], min_ratio=0.2, max_ratio=0.95)
+    maps = [(20, 20), (10, 10), (5, 5), (3, 3), (2, 2), (1, 1)]
+    expected = generator._grid_default_boxes([list(m) for m in maps], [320, 320])
+    config = ssdlite_box_config("ssdlite", input_size=320)
+    torch.testing.assert_close(default_boxes(config, (320, 320), maps), expected)
+    model = _on_meta(
+        ssdlite_mobilenet_v2, num_classes=5, width_mult=0.5, size=(128, 128), default_boxes="ssdlite"
+    )
+    assert model.feature_map_sizes == [(8, 8), (4, 4), (2, 2), (1, 1), (1, 1), (1, 1)]
+    assert model.priors.shape == (6 * (64 + 16 + 4 + 1 + 1 + 1), 4)
+    assert model.head.classification[0][1].out_channels == 6 * 5
 
 
 def test_box_config_and_bad_arguments():
