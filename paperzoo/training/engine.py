@@ -57,11 +57,14 @@ def build_optimizer(model: nn.Module, recipe: Recipe) -> torch.optim.Optimizer:
 
 
 def lr_factor(recipe: Recipe, total_steps: int) -> Callable[[int], float]:
-    """Learning-rate multiplier at each step: linear warm-up, then `gamma` at each milestone."""
+    """Learning-rate multiplier at each step: linear warm-up, then `gamma` at each milestone (`"step"`)
+    or half a cosine to 0 at `total_steps` (`"cosine"`)."""
     boundaries = [round(m * total_steps) for m in recipe.milestones]
 
     def factor(step: int) -> float:
         warmup = min(1.0, (step + 1) / recipe.warmup_steps) if recipe.warmup_steps else 1.0
+        if recipe.schedule == "cosine":
+            return warmup * 0.5 * (1 + math.cos(math.pi * min(step, total_steps) / total_steps))
         return warmup * recipe.gamma ** sum(step >= b for b in boundaries)
 
     return factor

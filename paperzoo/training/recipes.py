@@ -34,6 +34,8 @@ class Recipe:
         weight_decay: L2 weight decay.
         milestones: Fractions of all steps at which the learning rate is multiplied by `gamma`.
         gamma: Learning-rate decay factor at each milestone.
+        schedule: `"step"` (the papers: `gamma` at each milestone) or `"cosine"` (half a cosine from
+            the base rate to 0 over all steps; no milestones).
         warmup_steps: Steps of linear warm-up from 0 (not in the papers; keeps from-scratch runs stable).
         grad_clip_norm: Clip the gradient norm to this value (`None`: no clipping).
         eval_every: Evaluate on the val split every this many epochs (and after the last).
@@ -56,6 +58,7 @@ class Recipe:
     weight_decay: float = 5e-4
     milestones: tuple[float, ...] = ()
     gamma: float = 0.1
+    schedule: str = "step"
     warmup_steps: int = 0
     grad_clip_norm: float | None = None
     eval_every: int = 1
@@ -72,6 +75,14 @@ class Recipe:
             raise ValueError(
                 f"recipe {self.name!r}: epochs, batch_size, eval_every must be >= 1 and lr > 0, got "
                 f"epochs={self.epochs}, batch_size={self.batch_size}, eval_every={self.eval_every}, lr={self.lr}"
+            )
+        if self.schedule not in ("step", "cosine"):
+            raise ValueError(
+                f"recipe {self.name!r}: schedule must be 'step' or 'cosine', got {self.schedule!r}"
+            )
+        if self.schedule == "cosine" and self.milestones:
+            raise ValueError(
+                f"recipe {self.name!r}: a cosine schedule takes no milestones, got {self.milestones}"
             )
         if any(not 0 < m < 1 for m in self.milestones) or list(self.milestones) != sorted(self.milestones):
             raise ValueError(f"recipe {self.name!r}: milestones must be increasing fractions in (0, 1)")

@@ -1,6 +1,7 @@
 """The training loop: metrics, schedule, atomic checkpoints, exact resume, and clear checkpoint errors."""
 
 import json
+import math
 
 import pytest
 import torch
@@ -48,6 +49,16 @@ def test_lr_factor_warmup_and_milestones():
     recipe = RECIPE.replace(warmup_steps=4, milestones=(0.5, 0.75), gamma=0.5)
     factor = lr_factor(recipe, total_steps=100)
     assert [factor(s) for s in (0, 1, 3, 49, 50, 74, 75, 99)] == [0.25, 0.5, 1, 1, 0.5, 0.5, 0.25, 0.25]
+
+
+def test_lr_factor_cosine():
+    factor = lr_factor(RECIPE.replace(milestones=(), schedule="cosine", warmup_steps=10), total_steps=100)
+    assert factor(0) == pytest.approx(0.1 * (1 + math.cos(0)) / 2)
+    assert [factor(s) for s in (9, 50, 100)] == pytest.approx([(1 + math.cos(math.pi * 0.09)) / 2, 0.5, 0])
+    with pytest.raises(ValueError, match="a cosine schedule takes no milestones"):
+        RECIPE.replace(schedule="cosine")
+    with pytest.raises(ValueError, match="schedule must be 'step' or 'cosine', got 'linear'"):
+        RECIPE.replace(schedule="linear")
 
 
 def final_weights(trainer):
