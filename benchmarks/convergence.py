@@ -15,7 +15,8 @@ mAP@0.5 is the area under the interpolated precision-recall curve (VOC2010+ rule
     python benchmarks/convergence.py                      # full budgets (10 / 20 / 10 min)
     python benchmarks/convergence.py --budget-scale 0.05  # a smoke run of the script
 
-Writes `benchmarks/results/convergence.json` (curves, machine, settings) and prints the curves.
+Stores the runs in `benchmarks/results/convergence.json` (curves, machine, settings; runs of other models
+already there are kept, earlier runs of the same models replaced) and prints the curves.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import json
 import math
 import os
 import platform
+import sys
 import time
 from pathlib import Path
 
@@ -133,12 +135,22 @@ def main() -> None:
         goal = f"target {r['target_voc_map']}" if r["target_voc_map"] is not None else "target: improves, no NaN"
         print(f"  {r['model']:<22} best VOC mAP {r['best_voc_map']:.3f} in {r['budget_s']:.0f} s ({goal}): "
               f"{'PASS' if r['passed'] else 'not reached'}")  # fmt: skip
-    args.out.parent.mkdir(parents=True, exist_ok=True)
     machine = {"cpu_count": os.cpu_count(), "threads": args.threads, "platform": platform.platform(),
                "torch": torch.__version__, "load_average_at_end": os.getloadavg()}  # fmt: skip
-    args.out.write_text(json.dumps({"machine": machine, "budget_scale": args.budget_scale, "results": results},
-                                   indent=2))  # fmt: skip
+    note = " ".join(sys.argv[1:])
+    write_runs(args.out, [{**r, "machine": machine, "budget_scale": args.budget_scale, "note": note} for r in results])
     print(f"wrote {args.out}")
+
+
+def write_runs(path: Path, runs: list[dict]) -> None:
+    """Store `runs` in the results file, replacing earlier runs of the same models and keeping the others."""
+    document = {"caveat": "", "command": "python benchmarks/convergence.py [--models MODEL ...]", "runs": []}
+    if path.exists():
+        document.update(json.loads(path.read_text()))
+    models = {run["model"] for run in runs}
+    document["runs"] = [run for run in document.get("runs", []) if run["model"] not in models] + runs
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=2) + "\n")
 
 
 if __name__ == "__main__":
