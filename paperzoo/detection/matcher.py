@@ -23,20 +23,41 @@ def pairwise_iou(boxes: Tensor, priors: Tensor) -> Tensor:
     """IoU `[N, A]` of `x1, y1, x2, y2` boxes `[N, 4]` against priors `[A, 4]`, bit-identical to `box_iou`.
 
     Hand-written instead of `torchvision.ops.box_iou` for speed only: `box_iou` materialises
-    `[N, A, 2]` corner tensors, this form reuses three `[N, A]` buffers in place and, at SSD's
-    sizes (150 × 8732), takes about half the time on the CPU. The arithmetic is the same operation
-    by operation, so the values are equal to the last bit (tested).
+    `[N, A, 2]` corner tensors from strided columns; this form splits both sets into contiguous
+    coordinate rows first (so every `[N, A]` operation is a vectorised broadcast) and reuses three
+    `[N, A]` buffers in place. At SSD's sizes (150 × 8732) it takes about a tenth of `box_iou`'s time
+    on the CPU. The arithmetic is the same operation by operation, so the values are equal to the
+    last bit (tested).
     """
-    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-    prior_area = (priors[:, 2] - priors[:, 0]) * (priors[:, 3] - priors[:, 1])
-    inter = torch.minimum(boxes[:, None, 2], priors[:, 2])  # (N, A) buffers from here on
-    low = torch.maximum(boxes[:, None, 0], priors[:, 0])
+    px1, py1, px2, py2 = priors.t().contiguous()  # (A, 4) -> 4 × (A,)
+    bx1, by1, bx2, by2 = boxes.t().contiguous()[:, :, None]  # (N, 4) -> 4 × (N, 1)
+    area = (bx2 - bx1) * (by2 - by1)
+    prior_area = (px2 - px1) * (py2 - py1)
+    inter = torch.minimum(bx2, px2)  # (N, A) buffers from here on
+    low = torch.maximum(bx1, px1)
     inter.sub_(low).clamp_(min=0)  # overlap width
-    height = torch.minimum(boxes[:, None, 3], priors[:, 3])
-    height.sub_(torch.maximum(boxes[:, None, 1], priors[:, 1], out=low)).clamp_(min=0)
+    height = torch.minimum(by2, py2)
+    height.sub_(torch.maximum(by1, py1, out=low)).clamp_(min=0)
     inter.mul_(height)
-    union = torch.add(area[:, None], prior_area, out=low).sub_(inter)
+    union = torch.add(area, prior_area, out=low).sub_(inter)
     return inter.div_(union)
+
+
+def _first_best_slot(
+    iou: Tensor, best: Tensor, image: Tensor, slot: Tensor, gt_mask: Tensor, positive: Tensor
+) -> tuple[Tensor, Tensor, Tensor]:
+    """For each positive `(image, prior)`, the first ground-truth slot whose IoU equals the best.
+
+    Only the positives (a few percent of the priors) are looked at: their `G` candidate IoUs are
+    gathered into a small `[P, G]` table, so ties cost nothing on the `[M, A]` matrix.
+    """
+    batch, slots = gt_mask.shape
+    row_of = torch.zeros((batch, slots), dtype=torch.long, device=iou.device)
+    row_of[image, slot] = torch.arange(image.numel(), device=iou.device)  # (B, G): row of each real box
+    pos_image, pos_prior = positive.nonzero(as_tuple=True)  # (P,) each
+    candidates = iou[row_of[pos_image], pos_prior[:, None]]  # (P, G)
+    hit = (candidates == best[pos_image, pos_prior, None]) & gt_mask[pos_image]  # (P, G)
+    return pos_image, pos_prior, hit.byte().argmax(dim=1)  # argmax gives the first of equal maxima
 
 
 def match_priors(
@@ -48,9 +69,10 @@ def match_priors(
     """Match every default box of every image to a ground-truth index, or -1 for background.
 
     When two ground-truth boxes have the same best prior, the later one (higher index) keeps it,
-    as torchvision's in-place assignment does on CPU; here it is deterministic on any device. The
-    IoU is computed for the real boxes only (no work for padding slots), and the `≥ threshold`
-    pairs are reduced sparsely, so no `[B, G, A]` tensor is built.
+    as torchvision's in-place assignment does on CPU; here it is deterministic on any device. When
+    a prior overlaps two boxes equally, the first one takes it (as `max` does in torchvision). The
+    IoU is computed for the real boxes only (no work for padding slots) and reduced per image with
+    one scatter, so no `[B, G, A]` tensor is built.
 
     Args:
         gt_boxes: Padded ground truth `[B, G, 4]`, `x1, y1, x2, y2`, same units as the priors.
@@ -70,23 +92,23 @@ def match_priors(
         )
     if not 0 < iou_threshold <= 1:
         raise ValueError(f"iou_threshold must be in (0, 1], got {iou_threshold}")
-    batch, slots, _ = gt_boxes.shape
-    num_priors = priors_xyxy.shape[0]
+    batch, num_priors = gt_boxes.shape[0], priors_xyxy.shape[0]
     image, slot = gt_mask.nonzero(as_tuple=True)  # (M,) each: the real boxes, image by image
     iou = pairwise_iou(gt_boxes[image, slot], priors_xyxy.to(gt_boxes.dtype))  # (M, A)
 
-    # Threshold matches are sparse (a few percent of the pairs): reduce only those, keyed by
-    # (image, prior), to each prior's best box; equal IoUs go to the first box, as `max` does.
-    row, prior = (iou >= iou_threshold).nonzero(as_tuple=True)  # (K,) each
-    value, key = iou[row, prior], image[row] * num_priors + prior
-    best = iou.new_full((batch * num_priors,), -1.0).scatter_reduce_(0, key, value, reduce="amax")
-    first = value == best[key]
-    matched = torch.full((batch * num_priors,), slots, dtype=torch.long, device=iou.device)
-    matched.scatter_reduce_(0, key[first], slot[row[first]], reduce="amin")
+    # Threshold matches: each prior's best overlap within its image, positive from the threshold.
+    rows = image[:, None].expand_as(iou)  # (M, 1) -> (M, A), a view
+    best = iou.new_full((batch, num_priors), -1.0).scatter_reduce_(0, rows, iou, reduce="amax")
+    matched = torch.full((batch, num_priors), -1, dtype=torch.long, device=iou.device)
+    pos_image, pos_prior, pos_slot = _first_best_slot(iou, best, image, slot, gt_mask, best >= iou_threshold)
+    matched[pos_image, pos_prior] = pos_slot
 
-    # Forced matches: each real box claims its best prior; among boxes of an image with the same
-    # best prior, `amax` makes the last one win (torchvision's in-place assignment on the CPU).
-    forced = torch.full_like(matched, -1)
-    forced.scatter_reduce_(0, image * num_priors + iou.argmax(dim=1), slot, reduce="amax")
-    matched = torch.where(forced >= 0, forced, matched.masked_fill(matched == slots, -1))
-    return matched.view(batch, num_priors)  # (B·A,) -> (B, A)
+    # Forced matches: each real box claims its best prior (the first of equal maxima, as `max`
+    # gives); among boxes of an image with the same best prior, `amax` makes the last one win
+    # (torchvision's in-place assignment on the CPU). Only the M claimed entries of the scatter's
+    # buffer are read, so it needs no initial fill.
+    claimed = image * num_priors + iou.max(dim=1).indices  # (M,) flat (image, prior) index
+    winner = torch.empty_like(matched).view(-1)  # (B, A) -> (B·A,)
+    winner.scatter_reduce_(0, claimed, slot, reduce="amax", include_self=False)
+    matched.view(-1)[claimed] = winner[claimed]  # duplicates of an index write the same value
+    return matched

@@ -10,8 +10,12 @@ and the mined negatives, $L_{loc}$ the Smooth-L1 loss of the encoded offsets of 
 $\alpha = 1$. "Hard negative mining": per image, the negatives with the highest confidence loss are
 kept, at most 3 per positive.
 
-Everything runs on `[B, A]` tensors: one gather builds the targets, one `topk` plus one scatter ranks
-the negatives (torchvision sorts twice), and there is no loop over images.
+Everything runs on `[B, A]` tensors, with no loop over images. One `log_softmax` over all logits
+serves both uses of the confidence loss: its background column is every prior's loss as a negative
+(what the mining ranks), and the positives' losses are gathered from it (torchvision runs a full
+cross-entropy and then sorts the `[B, A]` losses twice). The mined negatives enter the loss through
+the values of one `topk`: a sum of the `k` largest values is the same whichever of several equal
+values a sort happens to pick, so the result equals torchvision's whatever its tie order.
 
 **Difference from torchvision.** An image without objects has no positives, so torchvision (and
 ssd.pytorch, qfgaohao/pytorch-ssd) mine `3 · 0 = 0` negatives for it and it teaches nothing; such
@@ -53,22 +57,30 @@ def encode_targets(
     Returns:
         `(labels [B, A], deltas [B, A, 4])`: label 0 and zero offsets where unmatched.
     """
-    positive = matched_index >= 0
-    labels = torch.gather(gt_labels, 1, matched_index.clamp(min=0)).masked_fill(
-        ~positive, 0
-    )  # (B, G) -> (B, A)
-    # Only the positives (a few percent of the priors) are encoded; the rest of the targets stay 0.
-    image, prior = positive.nonzero(as_tuple=True)  # (P,) each
-    boxes = gt_boxes[image, matched_index[image, prior]]  # (P, 4)
+    # Only the positives (a few percent of the priors) are read and encoded; the rest stays 0.
+    image, prior = (matched_index >= 0).nonzero(as_tuple=True)  # (P,) each
+    slot = matched_index[image, prior]  # (P,)
+    labels = torch.zeros_like(matched_index)
+    labels[image, prior] = gt_labels[image, slot]
     deltas = gt_boxes.new_zeros((*matched_index.shape, 4))  # (B, A, 4)
-    deltas[image, prior] = encode(boxes, priors_cxcywh[prior].to(boxes.dtype), variances)
+    deltas[image, prior] = encode(gt_boxes[image, slot], priors_cxcywh[prior].to(gt_boxes.dtype), variances)
     return labels, deltas
+
+
+def _num_negatives(positive: Tensor, neg_pos_ratio: int, min_negatives: int) -> Tensor:
+    """Negatives to mine per image `[B, 1]`: `max(neg_pos_ratio · positives, min_negatives)`, capped."""
+    num_positive = torch.count_nonzero(positive, dim=1)[:, None]  # (B, 1)
+    num_negatives = (neg_pos_ratio * num_positive).clamp(min=min_negatives)
+    return torch.minimum(num_negatives, positive.shape[1] - num_positive)
 
 
 def mine_hard_negatives(
     conf_loss: Tensor, positive: Tensor, neg_pos_ratio: int, min_negatives: int
 ) -> Tensor:
     """Select, per image, the `max(neg_pos_ratio · positives, min_negatives)` hardest negatives.
+
+    [`multibox_loss`][paperzoo.detection.multibox_loss.multibox_loss] only needs the sum of their
+    losses and takes it from `topk` values directly; this mask is for looking at which priors they are.
 
     Args:
         conf_loss: Per-prior confidence loss `[B, A]`.
@@ -79,17 +91,26 @@ def mine_hard_negatives(
     Returns:
         `[B, A]` bool mask of the selected negatives (never overlapping `positive`).
     """
-    num_priors = conf_loss.shape[1]
-    num_positive = torch.count_nonzero(positive, dim=1)[:, None]  # (B, 1)
-    num_negatives = (neg_pos_ratio * num_positive).clamp(min=min_negatives)
-    num_negatives = torch.minimum(num_negatives, num_priors - num_positive)
+    num_negatives = _num_negatives(positive, neg_pos_ratio, min_negatives)
     # Only the `k` largest per row are ever needed: topk is cheaper than a full sort of [B, A].
-    k = min(int(num_negatives.max()), num_priors)
+    k = int(num_negatives.max())
     candidates = conf_loss.detach().masked_fill(positive, -torch.inf)
     _, order = candidates.topk(k, dim=1)  # (B, k), hardest first
     rank = torch.arange(k, device=conf_loss.device).expand_as(order)
     selected = torch.zeros_like(positive)
     return selected.scatter_(1, order, rank < num_negatives)  # rank r kept iff r < k_b of its image
+
+
+def _hard_negative_loss(
+    background_log_prob: Tensor, positive: Tensor, neg_pos_ratio: int, min_negatives: int
+) -> Tensor:
+    """Sum over the batch of the mined negatives' losses `-log p(background)` (hardest first)."""
+    num_negatives = _num_negatives(positive, neg_pos_ratio, min_negatives)
+    # The hardest negatives have the smallest background log-probability; positives never qualify.
+    candidates = background_log_prob.masked_fill(positive, torch.inf)  # (B, A)
+    lowest, _ = candidates.topk(int(num_negatives.max()), dim=1, largest=False)  # (B, k), hardest first
+    rank = torch.arange(lowest.shape[1], device=lowest.device)
+    return -torch.where(rank < num_negatives, lowest, 0.0).sum()
 
 
 def multibox_loss(
@@ -117,7 +138,7 @@ def multibox_loss(
     Returns:
         `{"bbox_regression": α·L_loc / N, "classification": L_conf / N}` with `N = max(1, positives)`.
     """
-    batch, num_priors, num_classes = cls_logits.shape
+    batch, num_priors, _ = cls_logits.shape
     if box_deltas.shape != (batch, num_priors, 4) or gt_deltas.shape != (batch, num_priors, 4):
         raise ValueError(
             f"box_deltas and gt_deltas must be [B, A, 4] = [{batch}, {num_priors}, 4], "
@@ -126,16 +147,15 @@ def multibox_loss(
     if gt_labels.shape != (batch, num_priors):
         raise ValueError(f"gt_labels must be [B, A] = [{batch}, {num_priors}], got {list(gt_labels.shape)}")
     positive = gt_labels > 0
-    num_positive = torch.count_nonzero(positive).clamp(min=1)
-
     image, prior = positive.nonzero(as_tuple=True)  # (P,) each: only positives are regressed
+    num_positive = max(image.numel(), 1)
     loc_loss = F.smooth_l1_loss(
         box_deltas[image, prior], gt_deltas[image, prior].to(box_deltas.dtype), reduction="sum"
     )
 
-    conf_loss = F.cross_entropy(  # (B·A, C) -> (B·A,) -> (B, A)
-        cls_logits.reshape(-1, num_classes), gt_labels.reshape(-1), reduction="none"
-    ).reshape(batch, num_priors)
-    negative = mine_hard_negatives(conf_loss, positive, neg_pos_ratio, min_negatives)
-    conf_loss = torch.where(positive | negative, conf_loss, 0.0).sum()
+    # Softmax cross-entropy (L_conf) is -log p(label): one log-softmax gives it for any label.
+    log_prob = F.log_softmax(cls_logits, dim=-1)  # (B, A, C)
+    positive_loss = -log_prob[image, prior, gt_labels[image, prior]].sum()
+    negative_loss = _hard_negative_loss(log_prob[..., 0], positive, neg_pos_ratio, min_negatives)
+    conf_loss = positive_loss + negative_loss
     return {"bbox_regression": alpha * loc_loss / num_positive, "classification": conf_loss / num_positive}
