@@ -26,13 +26,14 @@ import functools
 import html
 import importlib
 import re
+from concurrent.futures import Future
 from typing import Any
 
 from pymdownx.superfences import SuperFencesException
 
 __all__ = [
-    "FIGURE_PACKAGE", "MARKER_CLASS", "figure_id", "fence_format", "page_trace_types", "render_figure",
-    "trace_types",
+    "FIGURE_PACKAGE", "MARKER_CLASS", "expect", "fence_format", "figure_html", "figure_id", "is_expected",
+    "page_trace_types", "render_figure", "trace_types",
 ]
 
 FIGURE_PACKAGE = "paperzoo.figures"
@@ -43,7 +44,7 @@ PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 _IDENT = r"[a-z_][a-z0-9_]*"
 _TARGET = re.compile(rf"^(?P<module>{re.escape(FIGURE_PACKAGE)}(?:\.{_IDENT})+):(?P<function>{_IDENT})$")
 # The marker `render_figure` writes, read back by `page_trace_types`.
-_MARKER = re.compile(rf'<div class="{MARKER_CLASS}" data-figure="[^"]*" data-traces="(?P<traces>[a-z0-9 ]*)">')
+_MARKER = re.compile(rf'<div class="{MARKER_CLASS}" data-figure="[^"]*" data-traces="(?P<names>[a-z0-9 ]*)">')
 
 
 def _parse_target(target: str) -> tuple[str, str]:
@@ -70,7 +71,7 @@ def trace_types(figure: Any) -> list[str]:
 
 def page_trace_types(html: str) -> frozenset[str]:
     """Every trace type of the figures that `render_figure` wrote into a page's HTML."""
-    return frozenset(name for found in _MARKER.finditer(html) for name in found["traces"].split())
+    return frozenset(name for found in _MARKER.finditer(html) for name in found["names"].split())
 
 
 @functools.cache
@@ -99,7 +100,29 @@ def render_figure(target: str) -> str:
         default_height=f"{height}px",
     )
     traces = " ".join(trace_types(figure))
-    return f'<div class="{MARKER_CLASS}" data-figure="{html.escape(target)}" data-traces="{traces}">{body}</div>'
+    attributes = f'data-figure="{html.escape(target)}" data-traces="{traces}"'
+    return f'<div class="{MARKER_CLASS}" {attributes}>{body}</div>'
+
+
+# Figures handed to `figure_prefetch`'s worker process, by path.
+_PREFETCHED: dict[str, Future[str]] = {}
+
+
+def expect(target: str, html_future: Future[str]) -> None:
+    """Take the HTML of `target` from `html_future` (a `render_figure` run elsewhere) when a page needs it."""
+    _PREFETCHED[target] = html_future
+
+
+def is_expected(target: str) -> bool:
+    """Whether `expect` was given `target` in this process."""
+    return target in _PREFETCHED
+
+
+def figure_html(target: str) -> str:
+    """The HTML of `target`: the prefetched result if there is one (it raises as `render_figure` would),
+    else `render_figure`'s."""
+    prefetched = _PREFETCHED.get(target)
+    return prefetched.result() if prefetched is not None else render_figure(target)
 
 
 def fence_format(
@@ -108,6 +131,6 @@ def fence_format(
     """SuperFences formatter for the `plotly` fence (see the module docstring)."""
     target = source.strip()
     try:
-        return render_figure(target)
+        return figure_html(target)
     except Exception as exc:
         raise SuperFencesException(f"plotly fence {target!r} failed to build: {exc!r}") from exc

@@ -1,0 +1,61 @@
+"""The figure prefetch hook (paperzoo/_site/figure_prefetch.py): figures built in a worker process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from mkdocs.config import load_config
+from mkdocs.structure.files import get_files
+from pymdownx.superfences import SuperFencesException
+
+from paperzoo._site import figure_prefetch, plotly_fence
+
+CHEAP = "paperzoo.figures.rfcn:k_ablation"
+BROKEN = "paperzoo.figures.rfcn:no_such_figure"
+
+
+def test_figure_targets_reads_plotly_fences_in_page_order():
+    text = f"# t\n\n```plotly\n{CHEAP}\n```\n\ntext\n\n  ```plotly\n  {BROKEN}\n  ```\n\n```python\nx = 1\n```\n"
+    assert figure_prefetch.figure_targets(text) == [CHEAP, BROKEN]
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(plotly_fence, "_PREFETCHED", {})  # no figure handed out by another test
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a-figures.md").write_text(f"# A\n\n```plotly\n{CHEAP}\n```\n\n```plotly\n{BROKEN}\n```\n")
+    (docs / "b-text.md").write_text("# B\n")
+    (docs / "c-figure.md").write_text(f"# C\n\n```plotly\n{CHEAP}\n```\n")
+    (docs / "d-text.md").write_text("# D\n")
+    (tmp_path / "mkdocs.yml").write_text("site_name: t\n")
+    config = load_config(str(tmp_path / "mkdocs.yml"))
+    return config, get_files(config)
+
+
+def test_worker_builds_each_figure_once_and_pages_with_figures_go_last(site):
+    config, files = site
+    ordered = figure_prefetch.on_files(files, config)
+    pages = [file.src_uri for file in ordered.documentation_pages()]
+    assert pages == ["b-text.md", "d-text.md", "a-figures.md", "c-figure.md"]
+    assert plotly_fence.is_expected(CHEAP) and plotly_fence.is_expected(BROKEN)
+    assert len(plotly_fence._PREFETCHED) == 2
+    assert plotly_fence.figure_html(CHEAP) == plotly_fence.render_figure(CHEAP)  # same HTML as in place
+    with pytest.raises(AttributeError, match="no_such_figure"):  # the worker's error, raised here
+        plotly_fence.figure_html(BROKEN)
+    with pytest.raises(SuperFencesException, match="plotly fence .*no_such_figure.* failed to build"):
+        plotly_fence.fence_format(BROKEN, "plotly", "plotly", {}, None)
+    # A rebuild in the same process (mkdocs serve, the Chinese build) starts no new worker.
+    before = dict(plotly_fence._PREFETCHED)
+    figure_prefetch.on_files(files, config)
+    assert before == plotly_fence._PREFETCHED
+
+
+def test_no_worker_when_disabled(site, monkeypatch: pytest.MonkeyPatch):
+    config, files = site
+    monkeypatch.setenv("PAPERZOO_FIGURE_WORKERS", "0")
+    ordered = figure_prefetch.on_files(files, config)
+    assert not plotly_fence.is_expected(CHEAP)
+    assert [file.src_uri for file in ordered.documentation_pages()][-2:] == ["a-figures.md", "c-figure.md"]
+    assert plotly_fence.figure_html(CHEAP) == plotly_fence.render_figure(CHEAP)
