@@ -1,26 +1,32 @@
 """MkDocs hook: build the pages' figures in a second process while MkDocs renders the other pages.
 
 A cold build spends about a third of its time building figures (models counted on the `meta` device,
-datasets drawn, Plotly JSON written), all in one Python process that MkDocs keeps busy with Markdown
-and templates. On `on_files`, this hook finds the `plotly` fences in the documentation, starts one
-worker process (`spawn`: no forked copy of a half-initialised MkDocs or of torch's thread pools) that
-builds those figures with the same `render_figure` the fence uses, and moves the pages with figures to
-the end of the build order, so the worker has the time of the other pages to finish. The fence then
-takes the worker's HTML (`plotly_fence.figure_html`); a figure that fails in the worker raises
-there, and fails the build, as if it had been built in place.
+datasets drawn, Plotly JSON written), all in the one Python process that MkDocs keeps busy with
+Markdown and templates. On `on_files`, this hook finds the `plotly` fences in the documentation,
+starts one worker, `python -m paperzoo._site.figure_prefetch PATH...`, that builds those figures with
+the same `render_figure` the fence uses, and moves the pages with figures to the end of the build
+order, so the worker has the time of the other pages to finish. The fence then takes the worker's
+HTML (`plotly_fence.figure_html`); a figure that failed in the worker raises there, with the worker's
+error, and fails the build as if it had been built in place.
+
+The worker is a plain subprocess rather than `multiprocessing`, whose `spawn` start method re-imports
+the parent's `__main__` (a script that calls MkDocs' `build()` without a main guard would run twice)
+and whose `fork` would copy a half-initialised MkDocs and torch's thread pools.
 
 Nothing is started when every figure was already handed to a worker in this process (`mkdocs serve`
 rebuilds, and the Chinese build that `mkdocs-static-i18n` runs inside the English one), or when
-`PAPERZOO_FIGURE_WORKERS=0` (figures are then built in place). Listed under `hooks:` in
-`mkdocs.yml`.
+`PAPERZOO_FIGURE_WORKERS=0` (figures are then built in place). Listed under `hooks:` in `mkdocs.yml`.
 """
 
 from __future__ import annotations
 
-import multiprocessing
+import contextlib
+import functools
+import json
 import os
 import re
-from concurrent.futures import ProcessPoolExecutor
+import subprocess
+import sys
 from pathlib import Path
 
 from mkdocs.config.defaults import MkDocsConfig
@@ -28,8 +34,10 @@ from mkdocs.structure.files import Files
 
 from paperzoo._site import plotly_fence
 
-__all__ = ["FENCE", "figure_targets"]
+__all__ = ["FENCE", "FigureWorker", "figure_targets"]
 
+# MkDocs imports hooks by file path, under a name of its own; the worker runs this module by its real name.
+WORKER_MODULE = "paperzoo._site.figure_prefetch"
 FENCE = re.compile(r"^[ \t]*```plotly[ \t]*\n\s*(\S+)\s*\n[ \t]*```", re.MULTILINE)
 
 
@@ -38,16 +46,61 @@ def figure_targets(markdown: str) -> list[str]:
     return FENCE.findall(markdown)
 
 
+class FigureWorker:
+    """A subprocess that builds `targets` with `render_figure` and returns their HTML (or errors)."""
+
+    def __init__(self, targets: list[str]) -> None:
+        self.targets = list(targets)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", WORKER_MODULE, *self.targets], stdout=subprocess.PIPE, text=True, encoding="utf-8"
+        )
+
+    @functools.cached_property
+    def results(self) -> dict[str, dict[str, str]]:
+        """Per path, `{"html": ...}` or `{"error": ...}`; waits for the worker."""
+        output, _ = self.process.communicate()
+        if self.process.returncode != 0:
+            raise RuntimeError(f"the figure worker exited with status {self.process.returncode} (its errors are above)")
+        return json.loads(output)
+
+    def html(self, target: str) -> str:
+        """The HTML of `target`.
+
+        Raises:
+            RuntimeError: With the worker's error if the figure failed to build.
+        """
+        result = self.results[target]
+        if "error" in result:
+            raise RuntimeError(f"in the figure worker: {result['error']}")
+        return result["html"]
+
+
 def on_files(files: Files, config: MkDocsConfig) -> Files:
     pages = [file for file in files.documentation_pages() if file.abs_src_path]
     targets = {file.src_uri: figure_targets(Path(file.abs_src_path).read_text(encoding="utf-8")) for file in pages}
     wanted = list(dict.fromkeys(target for page in targets.values() for target in page))
     pending = [target for target in wanted if not plotly_fence.is_expected(target)]
     if pending and os.environ.get("PAPERZOO_FIGURE_WORKERS", "1") != "0":
-        # One worker: the machine's other core is MkDocs's; shutdown(wait=False) lets it finish the queue.
-        worker = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        worker = FigureWorker(pending)
         for target in pending:
-            plotly_fence.expect(target, worker.submit(plotly_fence.render_figure, target))
-        worker.shutdown(wait=False)
+            plotly_fence.expect(target, functools.partial(worker.html, target))
     # Stable sort: pages without figures first, in their own order (the nav is set in mkdocs.yml).
     return Files(sorted(files, key=lambda file: bool(targets.get(file.src_uri))))
+
+
+def _main(targets: list[str]) -> None:
+    import torch
+
+    torch.set_num_threads(1)  # the machine's other cores are MkDocs's
+    results = {}
+    with contextlib.redirect_stdout(sys.stderr):  # stdout carries the JSON only
+        for target in targets:
+            try:
+                results[target] = {"html": plotly_fence.render_figure(target)}
+            except Exception as exc:  # reported to the build, which raises it for the page
+                results[target] = {"error": f"{type(exc).__name__}: {exc}"}
+    json.dump(results, sys.stdout)
+
+
+if __name__ == "__main__":
+    _main(sys.argv[1:])

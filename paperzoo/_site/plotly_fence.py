@@ -26,7 +26,7 @@ import functools
 import html
 import importlib
 import re
-from concurrent.futures import Future
+from collections.abc import Callable
 from typing import Any
 
 from pymdownx.superfences import SuperFencesException
@@ -104,13 +104,13 @@ def render_figure(target: str) -> str:
     return f'<div class="{MARKER_CLASS}" {attributes}>{body}</div>'
 
 
-# Figures handed to `figure_prefetch`'s worker process, by path.
-_PREFETCHED: dict[str, Future[str]] = {}
+# Figures built elsewhere (by `figure_prefetch`'s worker process): path -> a call that returns the HTML.
+_PREFETCHED: dict[str, Callable[[], str]] = {}
 
 
-def expect(target: str, html_future: Future[str]) -> None:
-    """Take the HTML of `target` from `html_future` (a `render_figure` run elsewhere) when a page needs it."""
-    _PREFETCHED[target] = html_future
+def expect(target: str, build: Callable[[], str]) -> None:
+    """Take the HTML of `target` from `build()` (a `render_figure` run elsewhere) when a page needs it."""
+    _PREFETCHED[target] = build
 
 
 def is_expected(target: str) -> bool:
@@ -119,10 +119,10 @@ def is_expected(target: str) -> bool:
 
 
 def figure_html(target: str) -> str:
-    """The HTML of `target`: the prefetched result if there is one (it raises as `render_figure` would),
-    else `render_figure`'s."""
+    """The HTML of `target`: from the call given to `expect` if there is one (it raises if the figure
+    failed there), else from `render_figure`."""
     prefetched = _PREFETCHED.get(target)
-    return prefetched.result() if prefetched is not None else render_figure(target)
+    return prefetched() if prefetched is not None else render_figure(target)
 
 
 def fence_format(
