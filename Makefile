@@ -9,11 +9,12 @@ PYTEST_ARGS ?=
 # Material 9.7+ prints a banner about MkDocs 2.0 on every build; we pin mkdocs<2.
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: help install test serve docs lock lint clean
+.PHONY: help install test serve preview docs lock lint clean
 
 help:
 	@echo "make test   run the whole test suite (site build and browser tests included)"
 	@echo "make serve  build and serve the documentation site on http://127.0.0.1:8000"
+	@echo "make preview  the same, one language only (LOCALE=en by default, or LOCALE=zh): faster rebuilds"
 	@echo "make docs   strict build of the site into site/"
 	@echo "make lock   re-resolve the dependencies and rewrite $(LOCK)"
 	@echo "make lint   ruff over the package, tests and tools"
@@ -32,6 +33,12 @@ test: $(STAMP)
 
 serve: $(STAMP)
 	$(BIN)/python -m mkdocs serve --dev-addr 127.0.0.1:8000
+
+# One language (mkdocs-static-i18n's build_only_locale, set from PAPERZOO_LOCALE in mkdocs.yml): a rebuild
+# after an edit renders half the pages. The other language's pages and the language switcher are absent.
+LOCALE ?= en
+preview: $(STAMP)
+	PAPERZOO_LOCALE=$(LOCALE) $(BIN)/python -m mkdocs serve --dev-addr 127.0.0.1:8000
 
 docs: $(STAMP)
 	$(BIN)/python -m mkdocs build --strict

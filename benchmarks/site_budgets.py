@@ -6,7 +6,8 @@ Measures, on this machine:
 
 1. the cold `mkdocs build --strict` of the whole site, figures included, in a fresh process (budget 20 s);
 2. the warm rebuild in `mkdocs serve` (127.0.0.1) after one page is edited: the time from the edit until
-   the served HTML of that page changes (budget 3 s); the edit goes to a temporary copy of `docs/`;
+   the served HTML of that page changes (budget 3 s), for both languages (`make serve`) and for English
+   only (`make preview`); the edit goes to a temporary copy of `docs/`;
 3. the size of every built HTML page (budget 400 KB each) and that plotly.js is loaded exactly on the
    pages with figures;
 4. in Chromium, the time from navigation to the first `plotly_afterplot` of each figure page (budget 1 s),
@@ -97,9 +98,10 @@ def _get(url: str) -> str | None:
         return None
 
 
-def warm_rebuilds(runs: int) -> list[float]:
-    """Seconds from editing one page to the served page showing the edit, in `mkdocs serve` (a full
-    rebuild of both languages with warm caches; `--dirty` is refused by the site's `strict: true`)."""
+def warm_rebuilds(runs: int, locale: str | None = None) -> list[float]:
+    """Seconds from editing one page to the served page showing the edit, in `mkdocs serve`: a full
+    rebuild with warm caches, of both languages (`make serve`) or of `locale` only (`make preview`, which
+    sets `PAPERZOO_LOCALE`). `--dirty` is not used: the site's `strict: true` refuses its warning."""
     with tempfile.TemporaryDirectory() as tmp:
         root = site_copy(Path(tmp))
         port = _free_port()
@@ -107,8 +109,9 @@ def warm_rebuilds(runs: int) -> list[float]:
         site_url = re.search(r"^site_url:\s*(\S+)", (root / "mkdocs.yml").read_text(), re.MULTILINE)
         prefix = urllib.parse.urlsplit(site_url.group(1)).path if site_url else "/"
         url = f"http://127.0.0.1:{port}{prefix.rstrip('/')}/{EDITED_PAGE.removesuffix('index.md')}"
+        env = {**ENV, "PAPERZOO_LOCALE": locale} if locale else ENV
         server = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{port}"],
-                                  cwd=root, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                  cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             deadline = time.perf_counter() + 600
             while _get(url) is None:
@@ -293,12 +296,15 @@ def markdown_section(results: dict[str, object]) -> str:
     rows = [
         "| Budget | Limit | Measured (median) | |",
         "|---|---|---|---|",
-        f"| Cold `mkdocs build --strict`, figures included: CPU time (user + system) | ≤ 20 s | "
-        f"{results['cold_cpu_s']:.1f} s ({results['cold_runs']} runs) | {'✓' if results['cold_cpu_s'] <= 20 else '✗'} |",
-        f"| Same build, wall-clock time (load average {results['load']:.1f} on {os.cpu_count()} cores) | ≤ 20 s | "
-        f"{results['cold_s']:.1f} s | {'✓' if results['cold_s'] <= 20 else '✗'} |",
-        f"| Warm rebuild in `mkdocs serve` after editing one page | ≤ 3 s | {results['warm_s']:.1f} s "
-        f"({results['warm_runs']} edits) | {'✓' if results['warm_s'] <= 3 else '✗'} |",
+        f"| Cold `mkdocs build --strict`, figures included, wall clock (load average {results['load']:.1f} on "
+        f"{os.cpu_count()} cores) | ≤ 20 s | {results['cold_s']:.1f} s ({results['cold_runs']} runs) | "
+        f"{'✓' if results['cold_s'] <= 20 else '✗'} |",
+        f"| Same build, CPU time (user + system) of MkDocs and its figure worker | – | "
+        f"{results['cold_cpu_s']:.1f} s | |",
+        f"| Warm rebuild in `mkdocs serve` after editing one page, both languages (`make serve`) | ≤ 3 s | "
+        f"{results['warm_s']:.1f} s ({results['warm_runs']} edits) | {'✓' if results['warm_s'] <= 3 else '✗'} |",
+        f"| Same, one language (`make preview`, English) | ≤ 3 s | {results['warm_en_s']:.1f} s "
+        f"({results['warm_runs']} edits) | {'✓' if results['warm_en_s'] <= 3 else '✗'} |",
         f"| Largest HTML page (`{largest_name}`) | ≤ 400 KB | {largest_bytes / 1e3:.0f} KB | "
         f"{'✓' if largest_bytes <= 400_000 else '✗'} |",
         f"| plotly.js only on pages with figures, one copy of each bundle they load "
@@ -376,13 +382,14 @@ def main() -> int:
                 print(f"{what}: median {statistics.median(times):.0f} ms ({each})")
     figure_cpu, figure_count = figure_build_cpu()
     print(f"building the {figure_count} figures: {figure_cpu:.1f} s CPU")
-    warm = warm_rebuilds(args.runs)
-    print(f"warm rebuild in mkdocs serve: median {statistics.median(warm):.2f} s "
-          f"({', '.join(f'{t:.2f}' for t in warm)})")
+    warm, warm_en = warm_rebuilds(args.runs), warm_rebuilds(args.runs, locale="en")
+    for label, times in (("both languages", warm), ("English only", warm_en)):
+        print(f"warm rebuild in mkdocs serve, {label}: median {statistics.median(times):.2f} s "
+              f"({', '.join(f'{t:.2f}' for t in times)})")
     results = {
         "cold_s": statistics.median(cold), "cold_cpu_s": statistics.median(cold_cpu), "cold_runs": len(cold),
         "load": os.getloadavg()[0],
-        "warm_s": statistics.median(warm), "warm_runs": len(warm),
+        "warm_s": statistics.median(warm), "warm_en_s": statistics.median(warm_en), "warm_runs": len(warm),
         "sizes": sizes, "tti": tti, "tti_load": tti_load,
         "interactive_ms": max((statistics.median(t) for t in tti["site"].values()), default=float("nan")),
         "figure_cpu_s": figure_cpu, "figures": figure_count,

@@ -42,19 +42,30 @@ def test_strict_build_writes_every_section(built_site: Path, taxonomy):
     assert not missing, f"sections without a built index page: {missing}"
 
 
-def _build_one_page(tmp_path: Path, markdown: str) -> subprocess.CompletedProcess:
+def _build_one_page(tmp_path: Path, markdown: str, **env: str) -> subprocess.CompletedProcess:
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "index.md").write_text(markdown, encoding="utf-8")
     command = [sys.executable, "-c", ONE_PAGE_BUILD, str(REPO_ROOT / "mkdocs.yml"), str(docs),
                str(tmp_path / "site")]
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", **env}
     return subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120)
 
 
 def test_one_page_build_of_the_real_config_passes(tmp_path: Path):
     result = _build_one_page(tmp_path, "# Home\n\n## Part\n\nSee [the part](#part).\n")
     assert result.returncode == 0, result.stdout + result.stderr
+    assert '<html lang="en"' in (tmp_path / "site/index.html").read_text(encoding="utf-8")
+    assert '<html lang="zh"' in (tmp_path / "site/zh/index.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("locale", ["en", "zh"])
+def test_preview_builds_one_language(tmp_path: Path, locale: str):
+    """`make preview LOCALE=...` sets PAPERZOO_LOCALE, which mkdocs.yml passes to build_only_locale."""
+    result = _build_one_page(tmp_path, "# Home\n", PAPERZOO_LOCALE=locale)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f'<html lang="{locale}"' in (tmp_path / "site/index.html").read_text(encoding="utf-8")
+    assert not (tmp_path / "site/zh").exists()
 
 
 @pytest.mark.parametrize(
