@@ -104,7 +104,7 @@ def render_figure(target: str) -> str:
     return f'<div class="{MARKER_CLASS}" {attributes}>{body}</div>'
 
 
-# Figures built elsewhere (by `figure_prefetch`'s worker process): path -> a call that returns the HTML.
+# Figures built elsewhere (by the `prefetch` hook's worker process): path -> a call that returns the HTML.
 _PREFETCHED: dict[str, Callable[[], str]] = {}
 
 

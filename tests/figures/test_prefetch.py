@@ -1,4 +1,4 @@
-"""The figure prefetch hook (paperzoo/_site/figure_prefetch.py): figures built in a worker process."""
+"""The prefetch hook (paperzoo/_site/prefetch.py): figures built in a worker process, claims checked early."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from mkdocs.config import load_config
 from mkdocs.structure.files import get_files
 from pymdownx.superfences import SuperFencesException
 
-from paperzoo._site import figure_prefetch, plotly_fence
+from paperzoo._site import plotly_fence, prefetch
 
 CHEAP = "paperzoo.figures.rfcn:k_ablation"
 BROKEN = "paperzoo.figures.rfcn:no_such_figure"
@@ -17,7 +17,7 @@ BROKEN = "paperzoo.figures.rfcn:no_such_figure"
 
 def test_figure_targets_reads_plotly_fences_in_page_order():
     text = f"# t\n\n```plotly\n{CHEAP}\n```\n\ntext\n\n  ```plotly\n  {BROKEN}\n  ```\n\n```python\nx = 1\n```\n"
-    assert figure_prefetch.figure_targets(text) == [CHEAP, BROKEN]
+    assert prefetch.figure_targets(text) == [CHEAP, BROKEN]
 
 
 @pytest.fixture
@@ -34,9 +34,12 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     return config, get_files(config)
 
 
-def test_worker_builds_each_figure_once_and_pages_with_figures_go_last(site):
+def test_worker_builds_each_figure_once_and_pages_with_figures_go_last(site, monkeypatch: pytest.MonkeyPatch):
     config, files = site
-    ordered = figure_prefetch.on_files(files, config)
+    checked = []
+    monkeypatch.setattr(prefetch, "check_claims", checked.append)
+    ordered = prefetch.on_files(files, config)
+    assert checked == [Path(config.docs_dir) / "_cards"]  # claims computed here while the worker runs
     pages = [file.src_uri for file in ordered.documentation_pages()]
     assert pages == ["b-text.md", "d-text.md", "a-figures.md", "c-figure.md"]
     assert plotly_fence.is_expected(CHEAP) and plotly_fence.is_expected(BROKEN)
@@ -48,14 +51,17 @@ def test_worker_builds_each_figure_once_and_pages_with_figures_go_last(site):
         plotly_fence.fence_format(BROKEN, "plotly", "plotly", {}, None)
     # A rebuild in the same process (mkdocs serve, the Chinese build) starts no new worker.
     before = dict(plotly_fence._PREFETCHED)
-    figure_prefetch.on_files(files, config)
+    prefetch.on_files(files, config)
     assert before == plotly_fence._PREFETCHED
+    assert len(checked) == 1
 
 
 def test_no_worker_when_disabled(site, monkeypatch: pytest.MonkeyPatch):
     config, files = site
     monkeypatch.setenv("PAPERZOO_FIGURE_WORKERS", "0")
-    ordered = figure_prefetch.on_files(files, config)
-    assert not plotly_fence.is_expected(CHEAP)
+    checked = []
+    monkeypatch.setattr(prefetch, "check_claims", checked.append)
+    ordered = prefetch.on_files(files, config)
+    assert not plotly_fence.is_expected(CHEAP) and not checked
     assert [file.src_uri for file in ordered.documentation_pages()][-2:] == ["a-figures.md", "c-figure.md"]
     assert plotly_fence.figure_html(CHEAP) == plotly_fence.render_figure(CHEAP)

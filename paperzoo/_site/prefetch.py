@@ -1,13 +1,15 @@
-"""MkDocs hook: build the pages' figures in a second process while MkDocs renders the other pages.
+"""MkDocs hook: compute the figures (in a worker process) and the claims (here) before pages need them.
 
-A cold build spends about a third of its time building figures (models counted on the `meta` device,
-datasets drawn, Plotly JSON written), all in the one Python process that MkDocs keeps busy with
-Markdown and templates. On `on_files`, this hook finds the `plotly` fences in the documentation,
-starts one worker, `python -m paperzoo._site.figure_prefetch PATH...`, that builds those figures with
-the same `render_figure` the fence uses, and moves the pages with figures to the end of the build
-order, so the worker has the time of the other pages to finish. The fence then takes the worker's
-HTML (`plotly_fence.figure_html`); a figure that failed in the worker raises there, with the worker's
-error, and fails the build as if it had been built in place.
+A cold build spends most of its time computing: figures (models counted on the `meta` device, datasets
+drawn, Plotly JSON written) and the paper cards' claims (models built and counted), all in the one
+Python process that MkDocs also keeps busy with Markdown and templates. On `on_files`, this hook finds
+the `plotly` fences in the documentation and starts one worker, `python -m paperzoo._site.prefetch
+PATH...`, that builds those figures with the same `render_figure` the fence uses; meanwhile this process
+checks every claim of the cards (the results are cached, so the pages reuse them), and the pages with
+figures are moved to the end of the build order. The fence then takes the worker's HTML
+(`plotly_fence.figure_html`); a figure that failed in the worker raises there, with the worker's error,
+and fails the build as if it had been built in place. A claim that fails here is left to fail where its
+page is rendered, with the page named.
 
 The worker is a plain subprocess rather than `multiprocessing`, whose `spawn` start method re-imports
 the parent's `__main__` (a script that calls MkDocs' `build()` without a main guard would run twice)
@@ -15,7 +17,8 @@ and whose `fork` would copy a half-initialised MkDocs and torch's thread pools.
 
 Nothing is started when every figure was already handed to a worker in this process (`mkdocs serve`
 rebuilds, and the Chinese build that `mkdocs-static-i18n` runs inside the English one), or when
-`PAPERZOO_FIGURE_WORKERS=0` (figures are then built in place). Listed under `hooks:` in `mkdocs.yml`.
+`PAPERZOO_FIGURE_WORKERS=0` (figures and claims are then computed in place, when a page needs them).
+Listed under `hooks:` in `mkdocs.yml`.
 """
 
 from __future__ import annotations
@@ -32,12 +35,12 @@ from pathlib import Path
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import Files
 
-from paperzoo._site import plotly_fence
+from paperzoo._site import cards, plotly_fence
 
-__all__ = ["FENCE", "FigureWorker", "figure_targets"]
+__all__ = ["FENCE", "FigureWorker", "check_claims", "figure_targets"]
 
 # MkDocs imports hooks by file path, under a name of its own; the worker runs this module by its real name.
-WORKER_MODULE = "paperzoo._site.figure_prefetch"
+WORKER_MODULE = "paperzoo._site.prefetch"
 FENCE = re.compile(r"^[ \t]*```plotly[ \t]*\n\s*(\S+)\s*\n[ \t]*```", re.MULTILINE)
 
 
@@ -75,6 +78,17 @@ class FigureWorker:
         return result["html"]
 
 
+def check_claims(cards_dir: Path) -> None:
+    """Compute every claim of the cards in `cards_dir` once, filling the per-process cache."""
+    if not cards_dir.is_dir():
+        return
+    for card in cards.load_cards(cards_dir).values():
+        for claim in card["claims"]:
+            # A failure is raised again, with its page named, when the page renders the claim.
+            with contextlib.suppress(Exception):
+                cards.check_claim(card["id"], claim)
+
+
 def on_files(files: Files, config: MkDocsConfig) -> Files:
     pages = [file for file in files.documentation_pages() if file.abs_src_path]
     targets = {file.src_uri: figure_targets(Path(file.abs_src_path).read_text(encoding="utf-8")) for file in pages}
@@ -84,6 +98,7 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         worker = FigureWorker(pending)
         for target in pending:
             plotly_fence.expect(target, functools.partial(worker.html, target))
+        check_claims(Path(config.docs_dir) / "_cards")
     # Stable sort: pages without figures first, in their own order (the nav is set in mkdocs.yml).
     return Files(sorted(files, key=lambda file: bool(targets.get(file.src_uri))))
 
