@@ -19,28 +19,39 @@ from torch import Tensor
 __all__ = ["match_priors", "pairwise_iou"]
 
 
+# Pairs in one `[rows, A]` IoU tile on the CPU: three such float buffers (768 KB) stay in the L2 cache.
+_CPU_TILE_PAIRS = 2**16
+
+
 def pairwise_iou(boxes: Tensor, priors: Tensor) -> Tensor:
     """IoU `[N, A]` of `x1, y1, x2, y2` boxes `[N, 4]` against priors `[A, 4]`, bit-identical to `box_iou`.
 
     Hand-written instead of `torchvision.ops.box_iou` for speed only: `box_iou` materialises
     `[N, A, 2]` corner tensors from strided columns; this form splits both sets into contiguous
-    coordinate rows first (so every `[N, A]` operation is a vectorised broadcast) and reuses three
-    `[N, A]` buffers in place. At SSD's sizes (150 × 8732) it takes about a tenth of `box_iou`'s time
-    on the CPU. The arithmetic is the same operation by operation, so the values are equal to the
-    last bit (tested).
+    coordinate rows (so every operation is a vectorised broadcast) and reuses three buffers in place.
+    On the CPU the rows are done in tiles of about 2^16 pairs: each of the twelve
+    element-wise passes then reads and writes the L2 cache instead of main memory, which halves the
+    time against one pass over the whole `[N, A]` (a loop over cache tiles, not over boxes: each tile
+    is a batched computation). At SSD's sizes (150 × 8732) it takes under a tenth of `box_iou`'s time.
+    The arithmetic is the same operation by operation, so the values are equal to the last bit (tested).
     """
     px1, py1, px2, py2 = priors.t().contiguous()  # (A, 4) -> 4 × (A,)
-    bx1, by1, bx2, by2 = boxes.t().contiguous()[:, :, None]  # (N, 4) -> 4 × (N, 1)
-    area = (bx2 - bx1) * (by2 - by1)
     prior_area = (px2 - px1) * (py2 - py1)
-    inter = torch.minimum(bx2, px2)  # (N, A) buffers from here on
-    low = torch.maximum(bx1, px1)
-    inter.sub_(low).clamp_(min=0)  # overlap width
-    height = torch.minimum(by2, py2)
-    height.sub_(torch.maximum(by1, py1, out=low)).clamp_(min=0)
-    inter.mul_(height)
-    union = torch.add(area, prior_area, out=low).sub_(inter)
-    return inter.div_(union)
+    iou = boxes.new_empty((boxes.shape[0], priors.shape[0]))  # (N, A)
+    on_cpu = boxes.device.type == "cpu"
+    tile = max(1, _CPU_TILE_PAIRS // max(1, priors.shape[0]) if on_cpu else boxes.shape[0])
+    for start in range(0, boxes.shape[0], tile):
+        bx1, by1, bx2, by2 = boxes[start : start + tile].t().contiguous()[:, :, None]  # (n, 4) -> 4 × (n, 1)
+        area = (bx2 - bx1) * (by2 - by1)
+        inter = torch.minimum(bx2, px2, out=iou[start : start + tile])  # (n, A) buffers from here on
+        low = torch.maximum(bx1, px1)
+        inter.sub_(low).clamp_(min=0)  # overlap width
+        height = torch.minimum(by2, py2)
+        height.sub_(torch.maximum(by1, py1, out=low)).clamp_(min=0)
+        inter.mul_(height)
+        union = torch.add(area, prior_area, out=low).sub_(inter)
+        inter.div_(union)
+    return iou
 
 
 def _first_best_slot(

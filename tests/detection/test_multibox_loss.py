@@ -14,7 +14,12 @@ from torchvision.ops import box_convert, box_iou
 
 from paperzoo.detection.default_boxes import PRESETS, default_boxes
 from paperzoo.detection.matcher import match_priors
-from paperzoo.detection.multibox_loss import encode_targets, mine_hard_negatives, multibox_loss
+from paperzoo.detection.multibox_loss import (
+    _smallest_per_row,
+    encode_targets,
+    mine_hard_negatives,
+    multibox_loss,
+)
 from paperzoo.detection.targets import pad_targets
 
 NUM_CLASSES = 21
@@ -154,3 +159,26 @@ def test_encode_targets_gathers_labels_and_encodes_positives_only() -> None:
     torch.testing.assert_close(deltas[1, 2], expected_1)
     torch.testing.assert_close(deltas[0, :2], torch.zeros(2, 4), atol=1e-6, rtol=0)
     assert deltas[0, 2].eq(0).all() and deltas[1, :2].eq(0).all()
+
+
+def test_tied_negative_losses_sum_like_torchvision_sorts() -> None:
+    # Whole blocks of priors with identical logits: many negatives share the same confidence loss,
+    # so which of them torchvision's two sorts pick is arbitrary; the sum must not depend on it.
+    targets, head_outputs = _case([3, 1, 5, 2], seed=6)
+    generator = torch.Generator().manual_seed(6)
+    levels = torch.randn(4, 6, NUM_CLASSES, generator=generator)  # 6 distinct logit rows per image
+    logits = levels.repeat_interleave(len(PRIORS) // 6 + 1, dim=1)[:, : len(PRIORS)]  # (4, A, C)
+    head_outputs["cls_logits"] = logits.contiguous()
+    expected = _torchvision_loss(targets, head_outputs)
+    ours = _our_loss(targets, head_outputs)
+    for key in ("bbox_regression", "classification"):
+        torch.testing.assert_close(ours[key], expected[key], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("k", [1, 37, 150, 540, 2000])
+def test_two_stage_topk_gives_the_k_smallest_values_with_ties(k: int) -> None:
+    generator = torch.Generator().manual_seed(k)
+    values = torch.randint(0, 50, (3, 8736), generator=generator).float()  # many ties
+    values[0, :4000] = torch.inf  # positives and padding
+    expected = values.topk(k, dim=1, largest=False).values
+    assert torch.equal(_smallest_per_row(values, k), expected)
