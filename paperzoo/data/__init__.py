@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from torch import Tensor
+from torch.utils.data import Dataset
 
 from paperzoo.data.coco import COCODetection, find_coco_split
 from paperzoo.data.shapes import CLASSES, ShapesDataset
@@ -44,7 +45,7 @@ def collate_detection(batch: list[tuple[Tensor, dict[str, Tensor]]]) -> tuple[li
     return list(images), list(targets)
 
 
-def dataset_from_spec(spec: str, split: str, **shapes_options: Any):
+def dataset_from_spec(spec: str, split: str, **shapes_options: Any) -> Dataset:
     """Build a dataset from a command-line spec.
 
     Args:

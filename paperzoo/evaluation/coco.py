@@ -11,9 +11,13 @@ from __future__ import annotations
 import contextlib
 import io
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor
+
+if TYPE_CHECKING:  # pycocotools is an optional dependency (the `coco` extra)
+    from pycocotools.coco import COCO
 
 __all__ = ["coco_from_targets", "evaluate_coco"]
 
@@ -54,7 +58,7 @@ def coco_from_targets(targets: Sequence[dict[str, Tensor]], num_classes: int):
 
 def evaluate_coco(
     predictions: Sequence[dict[str, Tensor]],
-    coco_gt,
+    coco_gt: COCO,
     image_ids: Sequence[int] | None = None,
     category_ids: Sequence[int] | None = None,
 ) -> dict[str, float]:
@@ -64,7 +68,7 @@ def evaluate_coco(
         predictions: One dict per image (`"boxes"` xyxy, `"scores"`, `"labels"`), in the order of
             `image_ids`.
         coco_gt: A `pycocotools.coco.COCO` ground truth (e.g. from
-            [`coco_from_targets`][paperzoo.evaluation.coco.coco_from_targets]).
+            [`coco_from_targets`][paperzoo.evaluation.coco_from_targets]).
         image_ids: COCO image id of each prediction; default `0..N-1`.
         category_ids: COCO category id of each label `1..K` (`category_ids[label - 1]`); default
             the label itself.
