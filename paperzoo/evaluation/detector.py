@@ -35,11 +35,13 @@ def predict(
     was_training = model.training
     model.eval()
     predictions, targets = [], []
-    for images, batch_targets in tqdm(loader, desc="eval", disable=not progress, leave=False):
-        outputs = model([image.to(device) for image in images])
-        predictions.extend({key: value.cpu() for key, value in output.items()} for output in outputs)
-        targets.extend(batch_targets)
-    model.train(was_training)
+    try:
+        for images, batch_targets in tqdm(loader, desc="eval", disable=not progress, leave=False):
+            outputs = model([image.to(device) for image in images])
+            predictions.extend({key: value.cpu() for key, value in output.items()} for output in outputs)
+            targets.extend(batch_targets)
+    finally:  # an interrupted evaluation leaves the model in the mode it was given in
+        model.train(was_training)
     return predictions, targets
 
 
