@@ -43,11 +43,12 @@ def npm_pack(version: str, directory: Path) -> tuple[Path, str]:
 def read_package(tarball: Path, version: str) -> dict[str, bytes]:
     """The files of the tarball that are vendored, checked to be `version` of `PACKAGE`."""
     with tarfile.open(tarball) as archive:
-        members = {name: archive.extractfile(name).read()
-                   for name in ("package/package.json", "package/LICENSE", "package/README.md", BUNDLE_IN_PACKAGE)}
+        names = ("package/package.json", "package/LICENSE", "package/README.md", BUNDLE_IN_PACKAGE)
+        members = {name: archive.extractfile(name).read() for name in names}
     metadata = json.loads(members["package/package.json"])
     if (metadata["name"], metadata["version"]) != (PACKAGE, version):
-        raise SystemExit(f"npm returned {metadata['name']}@{metadata['version']}, expected {PACKAGE}@{version}")
+        raise SystemExit(f"npm returned {metadata['name']}@{metadata['version']}, "
+                         f"expected {PACKAGE}@{version}")
     header = members[BUNDLE_IN_PACKAGE][:200].decode("utf-8")
     if f"plotly.js (basic - minified) v{version}\n" not in header:
         raise SystemExit(f"{BUNDLE_IN_PACKAGE} does not announce plotly.js v{version}: {header!r}")

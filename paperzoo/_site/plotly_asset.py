@@ -83,8 +83,8 @@ def basic_bundle(manifest: Path = VENDOR_MANIFEST) -> Bundle:
     expected = plotly.offline.get_plotlyjs_version()
     if entry["version"] != expected:
         raise PluginError(
-            f"{source.name} is plotly.js {entry['version']} but the plotly package embeds plotly.js {expected}: "
-            "run tools/update_plotly_bundle.py to vendor the matching basic bundle"
+            f"{source.name} is plotly.js {entry['version']} but the plotly package embeds plotly.js "
+            f"{expected}: run tools/update_plotly_bundle.py to vendor the matching basic bundle"
         )
     digest = hashlib.sha256(source.read_bytes()).hexdigest()
     if digest != entry["sha256"]:
