@@ -2,7 +2,8 @@
 
 Targets (issue 6), on 2 CPU cores with the models' `*_shapes` recipes:
 
-- `ssdlite_mobilenet_v2` (width 0.5, 128 x 128 input): VOC mAP@0.5 >= 0.90 within 10 minutes;
+- `ssdlite_mobilenet_v2` (width 0.5, the 128 x 128 images upsampled to a 256 x 256 input, SSDLite
+  boxes): VOC mAP@0.5 >= 0.90 within 10 minutes;
 - `rfcn_resnet18` (128 x 128 input): >= 0.80 within 20 minutes;
 - `ssd300_vgg16` (300 x 300 input): trains without NaN and its mAP improves.
 
