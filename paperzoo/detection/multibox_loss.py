@@ -141,8 +141,9 @@ def _hard_negative_loss(
     # The hardest negatives have the smallest background log-probability; positives (and the
     # padding to a multiple of the group size) are +inf, so they never qualify.
     padded = -(-num_priors // _GROUP) * _GROUP
-    candidates = background_log_prob.new_full((batch, padded), torch.inf)  # (B, A) -> (B, A')
+    candidates = background_log_prob.new_empty((batch, padded))  # (B, A) -> (B, A')
     candidates[:, :num_priors] = background_log_prob
+    candidates[:, num_priors:] = torch.inf
     candidates[image, prior] = torch.inf
     lowest = _smallest_per_row(candidates, int(num_negatives.max()))  # (B, k), hardest first
     rank = torch.arange(lowest.shape[1], device=lowest.device)
