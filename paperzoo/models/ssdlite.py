@@ -29,7 +29,8 @@ per location as in SSD):
   ReLU6, as the TensorFlow reference (`use_depthwise`) and torchvision's SSDLite build them.
 - Default boxes reuse SSD's presets on the SSDLite maps, with centres spread evenly (`steps=None`);
   the default is `"paper"` (0.1 for the first map, then 0.2 to 0.9), close to the TensorFlow config's
-  0.2-0.95 with a 0.1 box on the lowest layer.
+  0.2-0.95 with a 0.1 box on the lowest layer. `default_boxes="ssdlite"` gives torchvision's SSDLite
+  boxes instead (0.2-0.95, ratios 2 and 3 on every map, 6 per location).
 - Images are normalised with ImageNet's mean and std, as the MobileNet backbones expect.
 - Weights of the SSDLite layers are drawn from N(0, 0.03), as the TensorFlow reference and torchvision.
 """

@@ -102,7 +102,7 @@ _SHAPES = {"num_train": 2000, "num_val": 200, "image_size": 128, "max_objects": 
 # 300) so that the first head's map is 16 x 16, and torchvision's SSDLite boxes (scales 0.2-0.95, 6 per
 # location) replace SSD's 0.1-0.9 ones. At 128 x 128 with the paper's boxes the maps are 8, 4, 2, 1, 1, 1,
 # only 40 % of the objects have a default box with IoU >= 0.5 and an image has 3.0 positives; here
-# every object has one and an image has 18.9 (docs/benchmarks.md, "Convergence").
+# 99.5 % have one and an image has 18.9 (docs/benchmarks.md, "Convergence").
 _SSDLITE_SHAPES = {"width_mult": 0.5, "size": (256, 256), "default_boxes": "ssdlite"}
 _RFCN_SHAPES = {
     "min_size": 128, "max_size": 128, "train_min_sizes": (128,), "anchor_sizes": (16, 32, 64),
