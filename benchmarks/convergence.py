@@ -9,7 +9,7 @@ Targets (issue 6), on 2 CPU cores with the models' `*_shapes` recipes:
 
 The time is training time only (evaluation on the val split is excluded). Each run first times a few
 steps to size the schedule so that the recipe's learning-rate decay falls inside the budget (or takes
-`--epochs`), then trains epochs of `--epoch-images` images, evaluating after each, until the budget
+`--epochs`), then trains epochs of `--epoch-images` new images each, evaluating after each, until the budget
 is spent or the schedule ends. VOC
 mAP@0.5 is the area under the interpolated precision-recall curve (VOC2010+ rule).
 
@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 
 import torch
+from torch.utils.data import Subset
 
 from paperzoo.data import ShapesDataset, collate_detection
 from paperzoo.training import Trainer, build_model, default_recipe
@@ -68,10 +69,12 @@ def run_model(model_name: str, budget_s: float, target: float | None, args: argp
     if args.epochs is not None:  # a measurement on a busy machine can mis-size the schedule
         epoch_images, epochs = args.epoch_images, args.epochs
     recipe = recipe.replace(epochs=epochs, eval_every=1)
-    train_set = ShapesDataset("train", epoch_images, size, seed=args.seed, max_objects=objects)
+    # Every epoch draws new images (shapes is unlimited), so a long run does not overfit a few hundred.
+    images = ShapesDataset("train", epochs * epoch_images, size, seed=args.seed, max_objects=objects)
+    train_set = Subset(images, range(epoch_images))
     val_set = ShapesDataset("val", args.val_images, size, seed=args.seed, max_objects=objects)
     torch.manual_seed(args.seed)
-    model = build_model(model_name, train_set.num_classes, recipe.model_kwargs)
+    model = build_model(model_name, images.num_classes, recipe.model_kwargs)
     trainer = Trainer(model, train_set, val_set, recipe, seed=args.seed, progress=args.progress)
     print(f"\n{model_name}: {step_s:.2f} s/step measured -> {epochs} epochs x {epoch_images} images "
           f"(batch {recipe.batch_size}), budget {budget_s:.0f} s")  # fmt: skip
@@ -80,6 +83,8 @@ def run_model(model_name: str, budget_s: float, target: float | None, args: argp
     _print_point(curve[0])
     nan = False
     while trainer.epoch < recipe.epochs and trainer.train_time_s < budget_s:
+        first = trainer.epoch * epoch_images
+        trainer.train_set = Subset(images, range(first, first + epoch_images))
         try:
             record = trainer.train_epoch()
         except FloatingPointError as exc:
