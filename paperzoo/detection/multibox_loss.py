@@ -165,7 +165,7 @@ def multibox_loss(
     Args:
         cls_logits: Class scores `[B, A, C]` (C includes the background 0).
         box_deltas: Predicted offsets `[B, A, 4]`.
-        gt_labels: Target class per prior `[B, A]`, 0 = background.
+        gt_labels: Target class per prior `[B, A]`, 0 = background (every other label is a positive).
         gt_deltas: Encoded target offsets `[B, A, 4]` (read only where `gt_labels > 0`).
         neg_pos_ratio: Hard negatives kept per positive (3 in the paper).
         alpha: Weight $\alpha$ of the localisation term (1 in the paper).
