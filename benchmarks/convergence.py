@@ -124,7 +124,7 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=list(TARGETS), choices=list(TARGETS))
     parser.add_argument("--budget-scale", type=float, default=1.0, help="multiply every time budget (smoke: 0.05)")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default: 2 cores)")
-    parser.add_argument("--epoch-images", type=int, default=800, help="images per epoch (evaluation interval)")
+    parser.add_argument("--epoch-images", type=int, default=400, help="images per epoch (evaluation interval)")
     parser.add_argument("--val-images", type=int, default=100, help="val-split images evaluated")
     parser.add_argument("--epochs", type=int, help="fix the number of epochs instead of sizing it from a timing")
     parser.add_argument("--seed", type=int, default=0)
