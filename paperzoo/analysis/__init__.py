@@ -10,6 +10,7 @@ from paperzoo.analysis.complexity import (
     count_macs,
     count_params,
     layer_kind,
+    shape_preserving_layers_skipped,
 )
 from paperzoo.analysis.separable import (
     depthwise_conv_macs,
@@ -30,5 +31,6 @@ __all__ = [
     "layer_kind",
     "separable_conv_macs",
     "separable_cost_ratio",
+    "shape_preserving_layers_skipped",
     "standard_conv_macs",
 ]
