@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pytest
@@ -65,3 +66,16 @@ def test_no_worker_when_disabled(site, monkeypatch: pytest.MonkeyPatch):
     assert not plotly_fence.is_expected(CHEAP) and not checked
     assert [file.src_uri for file in ordered.documentation_pages()][-2:] == ["a-figures.md", "c-figure.md"]
     assert plotly_fence.figure_html(CHEAP) == plotly_fence.render_figure(CHEAP)
+
+
+def test_build_objects_are_frozen_from_on_files_to_on_post_build(site, monkeypatch: pytest.MonkeyPatch):
+    config, files = site
+    monkeypatch.setenv("PAPERZOO_FIGURE_WORKERS", "0")
+    gc.unfreeze()
+    try:
+        prefetch.on_files(files, config)
+        assert gc.get_freeze_count() > 0  # the collector no longer walks what the build imported
+        prefetch.on_post_build(config)
+        assert gc.get_freeze_count() == 0  # a `mkdocs serve` session collects each build's garbage
+    finally:
+        gc.unfreeze()
