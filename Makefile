@@ -13,8 +13,8 @@ export NO_MKDOCS_2_WARNING := 1
 
 help:
 	@echo "make test   run the whole test suite (site build and browser tests included)"
-	@echo "make serve  build and serve the documentation site on http://127.0.0.1:8000"
-	@echo "make preview  the same, one language only (LOCALE=en by default, or LOCALE=zh): faster rebuilds"
+	@echo "make serve  build and serve the documentation site on http://127.0.0.1:8000; an edit rebuilds its page"
+	@echo "make preview  the same, one language only (LOCALE=en by default, or LOCALE=zh)"
 	@echo "make docs   strict build of the site into site/"
 	@echo "make lock   re-resolve the dependencies and rewrite $(LOCK)"
 	@echo "make lint   ruff over the package, tests and tools"
@@ -31,14 +31,20 @@ install: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# After the first (full) build, an edit rebuilds only the pages whose files changed (--dirty): about 1 s,
+# 2.6 s for a page with API blocks, instead of 6 s for the whole site. --dirty logs a warning, hence
+# --no-strict: warnings are printed but keep the server up; `make docs` and CI build strictly. Restart
+# after adding a page or editing a paper card or the package (their results are computed once), or run
+# `make serve SERVE_FLAGS=` to rebuild everything, strictly, on every edit.
+SERVE_FLAGS ?= --dirty --no-strict
 serve: $(STAMP)
-	$(BIN)/python -m mkdocs serve --dev-addr 127.0.0.1:8000
+	$(BIN)/python -m mkdocs serve --dev-addr 127.0.0.1:8000 $(SERVE_FLAGS)
 
-# One language (mkdocs-static-i18n's build_only_locale, set from PAPERZOO_LOCALE in mkdocs.yml): a rebuild
-# after an edit renders half the pages. The other language's pages and the language switcher are absent.
+# One language (mkdocs-static-i18n's build_only_locale, set from PAPERZOO_LOCALE in mkdocs.yml): the first
+# build and full rebuilds render half the pages. The other language's pages and the switcher are absent.
 LOCALE ?= en
 preview: $(STAMP)
-	PAPERZOO_LOCALE=$(LOCALE) $(BIN)/python -m mkdocs serve --dev-addr 127.0.0.1:8000
+	PAPERZOO_LOCALE=$(LOCALE) $(BIN)/python -m mkdocs serve --dev-addr 127.0.0.1:8000 $(SERVE_FLAGS)
 
 docs: $(STAMP)
 	$(BIN)/python -m mkdocs build --strict
