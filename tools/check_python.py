@@ -17,8 +17,8 @@ def main():
         )
         return 1
     try:
-        import venv  # noqa: F401
         import ensurepip  # noqa: F401
+        import venv  # noqa: F401
     except ImportError as exc:
         sys.stderr.write(
             "Python %s at '%s' lacks the venv/ensurepip modules (%s); "
