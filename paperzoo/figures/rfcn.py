@@ -79,25 +79,33 @@ def _bin_colour(k: int, row: int, col: int) -> str:
     return sample_colorscale("Turbo", [(row * k + col + 0.5) / (k * k)])[0]
 
 
-def _bin_traces(k: int, visible: bool) -> list:
-    go = plotly_go()
-    traces = []
+def _bin_shapes(k: int) -> list[dict]:
+    """The k×k bins as filled rectangles over the cells they average (layout shapes: a page draws them
+    far faster than one filled trace per bin)."""
+    shapes = []
     for pooled in measure_bins(k):
         (y0, y1), (x0, x1) = pooled.cells_y, pooled.cells_x
         colour = _bin_colour(k, pooled.row, pooled.col)
+        shapes.append({"type": "rect", "x0": x0, "x1": x1 + 1, "y0": y0, "y1": y1 + 1, "fillcolor": colour,
+                       "opacity": 0.55, "line": {"color": colour, "width": 1}, "layer": "below"})
+    return shapes
+
+
+def _bin_markers(k: int, visible: bool):
+    """One marker per bin centre, in the bin's colour, whose hover names the cells and channels it reads."""
+    go = plotly_go()
+    xs, ys, colours, texts = [], [], [], []
+    for pooled in measure_bins(k):
+        (y0, y1), (x0, x1) = pooled.cells_y, pooled.cells_x
         channels = ", ".join(f"class {c}: map {ch}" for c, ch in enumerate(pooled.channels))
-        text = (f"k={k}, bin ({pooled.row}, {pooled.col}) → score-map group {pooled.row * k + pooled.col}"
-                f"<br>averages cells y {y0}–{y1}, x {x0}–{x1}<br>{channels}")
-        traces.append(go.Scatter(
-            x=[x0, x1 + 1, x1 + 1, x0, x0], y=[y0, y0, y1 + 1, y1 + 1, y0], mode="lines", fill="toself",
-            fillcolor=colour, opacity=0.55, line={"color": colour, "width": 1}, hoverinfo="skip",
-            showlegend=False, visible=visible,
-        ))
-        traces.append(go.Scatter(
-            x=[(x0 + x1 + 1) / 2], y=[(y0 + y1 + 1) / 2], mode="markers", marker={"color": colour, "size": 7},
-            text=[text], hovertemplate="%{text}<extra></extra>", showlegend=False, visible=visible,
-        ))
-    return traces
+        xs.append((x0 + x1 + 1) / 2)
+        ys.append((y0 + y1 + 1) / 2)
+        colours.append(_bin_colour(k, pooled.row, pooled.col))
+        texts.append(f"k={k}, bin ({pooled.row}, {pooled.col}) → score-map group {pooled.row * k + pooled.col}"
+                     f"<br>averages cells y {y0}–{y1}, x {x0}–{x1}<br>{channels}")
+    return go.Scatter(x=xs, y=ys, mode="markers", marker={"color": colours, "size": 7}, text=texts,
+                      hovertemplate="%{text}<extra></extra>", name=f"k = {k} bins", showlegend=False,
+                      visible=visible)
 
 
 def position_sensitive_pooling():
@@ -108,17 +116,17 @@ def position_sensitive_pooling():
     x1, y1, x2, y2 = (v / STRIDE for v in ROI_XYXY)
     roi = go.Scatter(x=[x1, x2, x2, x1, x1], y=[y1, y1, y2, y2, y1], mode="lines", name="RoI",
                      line={"color": PALETTE[3], "width": 3}, hoverinfo="skip")
-    per_k = {k: _bin_traces(k, visible=(k == BIN_SIZES[0])) for k in BIN_SIZES}
-    traces = [roi] + [t for k in BIN_SIZES for t in per_k[k]]
-    buttons = []
-    for k in BIN_SIZES:
-        visible = [True] + [kk == k for kk in BIN_SIZES for _ in per_k[kk]]
-        buttons.append({"label": f"k = {k}", "method": "restyle", "args": [{"visible": visible}]})
+    first = BIN_SIZES[0]
+    traces = [roi] + [_bin_markers(k, visible=(k == first)) for k in BIN_SIZES]
+    buttons = [{"label": f"k = {k}", "method": "update",
+                "args": [{"visible": [True] + [kk == k for kk in BIN_SIZES]}, {"shapes": _bin_shapes(k)}]}
+               for k in BIN_SIZES]
     layout = base_layout(
         "Position-sensitive RoI pooling: bin (i, j) reads only its own score-map group",
         height=480,
         xaxis=axis("feature-map x (cells, stride 16)", range=[0, width], dtick=1, constrain="domain"),
         yaxis=axis("feature-map y", range=[height, 0], dtick=1, scaleanchor="x", scaleratio=1),
+        shapes=_bin_shapes(first),
         updatemenus=[{"type": "buttons", "direction": "right", "buttons": buttons, "x": 0.0, "y": 1.02,
                       "xanchor": "left", "yanchor": "bottom", "showactive": True, "pad": {"t": 0, "r": 4}}],
         margin={"l": 60, "r": 20, "t": 90, "b": 50},

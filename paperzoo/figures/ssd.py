@@ -85,10 +85,9 @@ def _round(values: list) -> list:
     return [None if v is None else round(v, 2) for v in values]
 
 
-def _grid_traces(maps: MapBoxes, step: float) -> list:
+def _grid_lines(maps: MapBoxes, step: float) -> tuple[list, list, list, list]:
     """The map's cells as lines (boundaries half a step around the centres; the last cells may reach
-    past the input, as Caffe's steps do) and the selectable diagonal centres as markers."""
-    go = plotly_go()
+    past the input, as Caffe's steps do), and the selectable diagonal centres: (xs, ys) of each."""
     f = maps.size
     centres = maps.centres.view(f, f, 2)  # (f², 2) -> (f, f, 2), row-major (y, x)
     edges_x = [v - step / 2 for v in centres[0, :, 0].tolist()] + [centres[0, -1, 0].item() + step / 2]
@@ -101,13 +100,7 @@ def _grid_traces(maps: MapBoxes, step: float) -> list:
         xs += [edges_x[0], edges_x[-1], None]
         ys += [y, y, None]
     diagonal = centres.diagonal(dim1=0, dim2=1).T  # (2, f) -> (f, 2) centres of cells (i, i)
-    return [
-        go.Scatter(x=_round(xs), y=_round(ys), mode="lines", line={"color": PALETTE[7], "width": 0.5},
-                   name=f"{f}×{f} cells", hoverinfo="skip", visible=False),
-        go.Scatter(x=_round(diagonal[:, 0].tolist()), y=_round(diagonal[:, 1].tolist()), mode="markers",
-                   name="cell centres (i, i)", marker={"size": 5, "color": PALETTE[5]},
-                   hovertemplate="cell centre (%{x:.1f}, %{y:.1f}) px<extra></extra>", visible=False),
-    ]
+    return _round(xs), _round(ys), _round(diagonal[:, 0].tolist()), _round(diagonal[:, 1].tolist())
 
 
 def _states() -> list[tuple[str, int]]:
@@ -137,36 +130,44 @@ def _cell_ranges(position: float) -> dict[str, list[float]]:
     return ranges
 
 
-def _traces() -> tuple[list, dict]:
-    """All traces, and for each (preset, map) state the indices of its visible traces."""
+# The figure's five traces; every (preset, map) state restyles their data, names and axes.
+TRACES = ("input", "cells", "cell centres", "square boxes", "aspect-ratio boxes")
+
+
+def state_data(preset: str, k: int) -> dict[str, list]:
+    """`restyle` values of the five `TRACES` that show map k of `preset`: the input frame, the map's
+    cells and diagonal centres, and one cell's boxes, drawn around (0, 0) on the overlay axes of the
+    map's grid (the cell slider pans those axes)."""
+    side = PRESETS[preset].input_size
+    maps = preset_maps(preset)[k]
+    cells_x, cells_y, centres_x, centres_y = _grid_lines(maps, PRESETS[preset].steps[k])
+    squares = _outline(maps.box_sizes[:2], maps.box_names[:2])
+    others = _outline(maps.box_sizes[2:], maps.box_names[2:])
+    number = list(_grid_keys()).index((side, maps.size)) + 2
+    return {
+        "x": [[0, side, side, 0, 0], cells_x, centres_x, squares[0], others[0]],
+        "y": [[0, 0, side, side, 0], cells_y, centres_y, squares[1], others[1]],
+        "text": [None, None, None, squares[2], others[2]],
+        "name": [f"{side}×{side} input", f"{maps.size}×{maps.size} cells", "cell centres (i, i)",
+                 "square boxes", "aspect-ratio boxes"],
+        "xaxis": ["x", "x", "x", f"x{number}", f"x{number}"],
+        "yaxis": ["y", "y", "y", f"y{number}", f"y{number}"],
+    }
+
+
+def _traces(preset: str, k: int) -> list:
+    """The five traces, styled, showing map k of `preset`."""
     go = plotly_go()
-    traces, grids, frames, visible = [], {}, {}, {}
-    axis_numbers = {key: n for n, key in enumerate(_grid_keys(), start=2)}
-    for preset, k in _states():
-        side = PRESETS[preset].input_size
-        maps = preset_maps(preset)[k]
-        if side not in frames:
-            frames[side] = len(traces)
-            traces.append(go.Scatter(x=[0, side, side, 0, 0], y=[0, 0, side, side, 0], mode="lines",
-                                     line={"color": PALETTE[7], "width": 2}, name=f"{side}×{side} input",
-                                     hoverinfo="skip", visible=False))
-        key = (side, maps.size)
-        if key not in grids:
-            grids[key] = [len(traces), len(traces) + 1]
-            traces += _grid_traces(maps, PRESETS[preset].steps[k])
-        own = [frames[side], *grids[key]]
-        squares, others = slice(0, 2), slice(2, None)
-        for part, colour, label in ((squares, PALETTE[0], "square boxes"),
-                                    (others, PALETTE[1], "aspect-ratio boxes")):
-            xs, ys, texts = _outline(maps.box_sizes[part], maps.box_names[part])
-            own.append(len(traces))
-            traces.append(go.Scatter(
-                x=xs, y=ys, xaxis=f"x{axis_numbers[key]}", yaxis=f"y{axis_numbers[key]}", mode="lines+markers",
-                name=label, line={"color": colour, "width": 2}, marker={"size": 4, "color": colour},
-                text=texts, hovertemplate="%{text}<extra></extra>", visible=False,
-            ))
-        visible[(preset, k)] = own
-    return traces, visible
+    data = state_data(preset, k)
+    styles = [
+        {"mode": "lines", "line": {"color": PALETTE[7], "width": 2}, "hoverinfo": "skip"},
+        {"mode": "lines", "line": {"color": PALETTE[7], "width": 0.5}, "hoverinfo": "skip"},
+        {"mode": "markers", "marker": {"size": 5, "color": PALETTE[5]},
+         "hovertemplate": "cell centre (%{x:.1f}, %{y:.1f}) px<extra></extra>"},
+        *({"mode": "lines+markers", "line": {"color": colour, "width": 2}, "marker": {"size": 4, "color": colour},
+           "hovertemplate": "%{text}<extra></extra>"} for colour in (PALETTE[0], PALETTE[1])),
+    ]
+    return [go.Scatter(**{key: values[i] for key, values in data.items()}, **style) for i, style in enumerate(styles)]
 
 
 def _cell_slider() -> dict:
@@ -178,21 +179,17 @@ def _cell_slider() -> dict:
             "yanchor": "top", "pad": {"t": 50}, "currentvalue": {"prefix": "cell (i, i) along the diagonal: "}}
 
 
-def _visibility(preset: str, k: int, visible: dict, scope: list[int]) -> list:
-    """`update` arguments showing map k of `preset`; only the traces in `scope` are restyled."""
+def _show(preset: str, k: int) -> list:
+    """`update` arguments showing map k of `preset`."""
     side = PRESETS[preset].input_size
-    shown = set(visible[(preset, k)])
-    return [{"visible": [i in shown for i in scope]}, {"xaxis.range": [0, side], "yaxis.range": [side, 0]},
-            scope]
+    return [state_data(preset, k), {"xaxis.range": [0, side], "yaxis.range": [side, 0]}, list(range(len(TRACES)))]
 
 
-def _map_slider(preset: str, visible: dict, active: int) -> dict:
-    scope = sorted({i for (p, _), shown in visible.items() if p == preset for i in shown})
+def _map_slider(preset: str, active: int) -> dict:
     steps = []
     for k, maps in enumerate(preset_maps(preset)):
         n_k = maps.box_sizes.shape[0]
-        steps.append({"label": f"{maps.size}×{maps.size} ({n_k} boxes)", "method": "update",
-                      "args": _visibility(preset, k, visible, scope)})
+        steps.append({"label": f"{maps.size}×{maps.size} ({n_k} boxes)", "method": "update", "args": _show(preset, k)})
     return {"active": active, "steps": steps, "x": 0.02, "len": 0.96, "y": 1.0, "yanchor": "bottom",
             "pad": {"b": 10, "t": 0}, "currentvalue": {"prefix": "feature map "}}
 
@@ -215,18 +212,15 @@ def default_boxes():
     Shows the cells of the chosen map over the input and the 4 or 6 boxes of one cell.
     """
     go = plotly_go()
-    traces, visible = _traces()
-    everything = list(range(len(traces)))
-    restyle, relayout, _ = _visibility(DEFAULT_PRESET, DEFAULT_MAP, visible, everything)
-    for trace, shown in zip(traces, restyle["visible"], strict=True):
-        trace.visible = shown
+    traces = _traces(DEFAULT_PRESET, DEFAULT_MAP)
+    relayout = _show(DEFAULT_PRESET, DEFAULT_MAP)[1]
     # One map slider per preset, shown by the preset menu: replacing a slider's steps through
     # `relayout` leaves plotly.js drawing the old slider under the new one.
     map_sliders, buttons = [], []
     for j, (preset, config) in enumerate(PRESETS.items()):
         k = min(DEFAULT_MAP, len(config.feature_maps) - 1)
-        map_sliders.append({**_map_slider(preset, visible, active=k), "visible": preset == DEFAULT_PRESET})
-        args = _visibility(preset, k, visible, everything)
+        map_sliders.append({**_map_slider(preset, active=k), "visible": preset == DEFAULT_PRESET})
+        args = _show(preset, k)
         args[1].update({f"sliders[{i}].visible": i == j for i in range(len(PRESETS))})
         args[1][f"sliders[{j}].active"] = k
         buttons.append({"label": f"{preset} (SSD{config.input_size})", "method": "update", "args": args})

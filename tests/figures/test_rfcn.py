@@ -27,10 +27,24 @@ def test_bins_tile_the_rounded_roi():
 
 def test_pooling_figure_has_a_button_per_k_and_is_deterministic():
     figure = rfcn.position_sensitive_pooling()
-    assert [b.label for b in figure.layout.updatemenus[0].buttons] == ["k = 3", "k = 7"]
-    markers = [t for t in figure.data if t.mode == "markers" and t.visible]
-    assert len(markers) == 9
+    buttons = figure.layout.updatemenus[0].buttons
+    assert [b.label for b in buttons] == ["k = 3", "k = 7"]
+    assert len(figure.data) == 3  # the RoI and one marker trace per k, not a trace per bin
+    (markers,) = [t for t in figure.data if t.mode == "markers" and t.visible]
+    assert len(markers.x) == 9 and len(figure.layout.shapes) == 9
+    assert list(markers.marker.color) == [shape.fillcolor for shape in figure.layout.shapes]
     assert rfcn.position_sensitive_pooling().to_json() == figure.to_json()
+
+
+@pytest.mark.parametrize("k", rfcn.BIN_SIZES)
+def test_each_k_draws_the_measured_bins(k: int):
+    figure = rfcn.position_sensitive_pooling()
+    button = next(b for b in figure.layout.updatemenus[0].buttons if b.label == f"k = {k}")
+    restyle, relayout = button.args
+    assert restyle["visible"] == [True] + [kk == k for kk in rfcn.BIN_SIZES]
+    drawn = [(s["x0"], s["x1"], s["y0"], s["y1"]) for s in relayout["shapes"]]
+    measured = [(b.cells_x[0], b.cells_x[1] + 1, b.cells_y[0], b.cells_y[1] + 1) for b in rfcn.measure_bins(k)]
+    assert drawn == measured and len(drawn) == k * k
 
 
 def test_k_ablation_shows_table_2():

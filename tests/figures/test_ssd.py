@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -16,9 +17,11 @@ def boxes_figure():
     return ssd.default_boxes()
 
 
-def _box_traces(figure, preset: str, k: int):
-    indices = ssd._traces()[1][(preset, k)]
-    return [figure.data[i] for i in indices if figure.data[i].name in ("square boxes", "aspect-ratio boxes")]
+def _box_traces(figure, preset: str, k: int) -> list[SimpleNamespace]:
+    """The box traces' data that the figure's map slider of `preset` shows at step k."""
+    restyle = figure.layout.sliders[list(PRESETS).index(preset)].steps[k].args[0]
+    boxes = [ssd.TRACES.index("square boxes"), ssd.TRACES.index("aspect-ratio boxes")]
+    return [SimpleNamespace(x=restyle["x"][i], y=restyle["y"][i], name=restyle["name"][i]) for i in boxes]
 
 
 def test_boxes_figure_is_deterministic(boxes_figure):
@@ -55,6 +58,15 @@ def test_cell_slider_pans_the_boxes_onto_generated_centres(boxes_figure):
     cx = -last[f"xaxis{axis_number}.range"][0]
     assert cx == pytest.approx(float(centres[37 * 38 + 37, 0]), abs=0.01)
     assert cx == pytest.approx((37 + 0.5) * 8)
+
+
+def test_figure_draws_the_default_state_with_five_traces(boxes_figure):
+    assert [trace.name for trace in boxes_figure.data] == ["300×300 input", "10×10 cells", "cell centres (i, i)",
+                                                           "square boxes", "aspect-ratio boxes"]
+    drawn = {key: [getattr(trace, key) for trace in boxes_figure.data] for key in ("x", "y", "xaxis")}
+    shown = ssd.state_data(ssd.DEFAULT_PRESET, ssd.DEFAULT_MAP)
+    assert drawn == {key: [None if v is None else tuple(v) if isinstance(v, list) else v for v in shown[key]]
+                     for key in drawn}
 
 
 def test_map_slider_of_each_preset_lists_its_feature_maps(boxes_figure):

@@ -208,11 +208,14 @@ def test_default_box_controls_change_the_plot(page, page_log, site_url: str):
     element_id = figure_id(DEFAULT_BOXES)
     plot = page.locator(f"#{element_id}")
     plot.scroll_into_view_if_needed()
-    visible = "gd.data.flatMap((t, i) => t.visible === false ? [] : [i])"
-    start = _state(page, visible, element_id)
+    # What a state shows: the input frame, the map's cells, and the overlay axis of the cell's boxes.
+    shown = "[gd.data[0].name, gd.data[1].name, gd.data[3].xaxis]"
+    start = _state(page, shown, element_id)
+    assert json.loads(start) == ["300×300 input", "10×10 cells", "x4"]
 
     _click_slider(page, plot, 0, 1.0)  # feature-map slider: the last (1×1) map
-    last_map = _wait_for_change(page, visible, element_id, start)
+    last_map = _wait_for_change(page, shown, element_id, start)
+    assert json.loads(last_map)[1] == "1×1 cells"
 
     cell_range = "gd.layout.xaxis2.range"
     before = _state(page, cell_range, element_id)
@@ -221,8 +224,9 @@ def test_default_box_controls_change_the_plot(page, page_log, site_url: str):
 
     plot.locator(".updatemenu-header").first.click()
     plot.locator(".updatemenu-dropdown-button").filter(has_text="caffe_coco_512").click()
-    on_512 = _wait_for_change(page, visible, element_id, last_map)
-    assert set(json.loads(on_512)).isdisjoint(json.loads(last_map))
+    on_512 = _wait_for_change(page, shown, element_id, last_map)
+    assert all(a != b for a, b in zip(json.loads(on_512), json.loads(last_map), strict=True))
+    assert json.loads(on_512)[0] == "512×512 input"
     assert _state(page, "gd.layout.xaxis.range[1]", element_id) == "512"
     page_log.assert_clean()
 
