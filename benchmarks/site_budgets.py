@@ -386,7 +386,7 @@ def write_docs(section: str) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3, help="runs of each measurement (median reported)")
+    parser.add_argument("--runs", type=int, default=5, help="runs of each measurement (median reported)")
     parser.add_argument("--write-docs", action="store_true", help="update docs/benchmarks.md's section")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
