@@ -103,16 +103,15 @@ def _grid_lines(maps: MapBoxes, step: float) -> tuple[list, list, list, list]:
     return _round(xs), _round(ys), _round(diagonal[:, 0].tolist()), _round(diagonal[:, 1].tolist())
 
 
-def _states() -> list[tuple[str, int]]:
-    return [(preset, k) for preset in PRESETS for k in range(len(preset_maps(preset)))]
-
-
-def _grid_keys() -> dict[tuple[int, int], tuple[str, int]]:
-    """Distinct (input side, map size) grids, each with one (preset, k) that has it; in a stable order."""
-    keys: dict[tuple[int, int], tuple[str, int]] = {}
-    for preset, k in _states():
-        keys.setdefault((PRESETS[preset].input_size, preset_maps(preset)[k].size), (preset, k))
-    return keys
+@functools.cache
+def _grid_axes() -> dict[tuple[int, int], tuple[int, str, int]]:
+    """Per distinct (input side, map size) grid, in a stable order: the number of the overlay axes its
+    boxes are drawn on (2, 3, ...; 1 is the input's) and one (preset, k) that has the grid."""
+    grids: dict[tuple[int, int], tuple[str, int]] = {}
+    for preset in PRESETS:
+        for k, maps in enumerate(preset_maps(preset)):
+            grids.setdefault((PRESETS[preset].input_size, maps.size), (preset, k))
+    return {grid: (number, *state) for number, (grid, state) in enumerate(grids.items(), start=2)}
 
 
 def _cell_ranges(position: float) -> dict[str, list[float]]:
@@ -122,7 +121,7 @@ def _cell_ranges(position: float) -> dict[str, list[float]]:
     pan of those axes, the same for every preset: the cell slider needs no per-preset copy.
     """
     ranges = {}
-    for axis_number, ((side, f), (preset, k)) in enumerate(_grid_keys().items(), start=2):
+    for (side, f), (axis_number, preset, k) in _grid_axes().items():
         i = math.floor(position * (f - 1) + 0.5)
         cx, cy = _round(preset_maps(preset)[k].centres[i * f + i].tolist())
         ranges[f"xaxis{axis_number}.range"] = [-cx, side - cx]
@@ -143,7 +142,7 @@ def state_data(preset: str, k: int) -> dict[str, list]:
     cells_x, cells_y, centres_x, centres_y = _grid_lines(maps, PRESETS[preset].steps[k])
     squares = _outline(maps.box_sizes[:2], maps.box_names[:2])
     others = _outline(maps.box_sizes[2:], maps.box_names[2:])
-    number = list(_grid_keys()).index((side, maps.size)) + 2
+    number = _grid_axes()[(side, maps.size)][0]
     return {
         "x": [[0, side, side, 0, 0], cells_x, centres_x, squares[0], others[0]],
         "y": [[0, 0, side, side, 0], cells_y, centres_y, squares[1], others[1]],

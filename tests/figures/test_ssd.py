@@ -54,7 +54,7 @@ def test_cell_slider_pans_the_boxes_onto_generated_centres(boxes_figure):
     centres = default_boxes(config, dtype=torch.float64)[:38 * 38 * 4:4, :2] * 300  # map 1: 38×38, 4 boxes
     cells = boxes_figure.layout.sliders[-1]
     last = cells.steps[-1].args[0]  # 100 %: cell (37, 37) of the 38×38 map
-    axis_number = list(ssd._grid_keys()).index((300, 38)) + 2
+    axis_number = ssd._grid_axes()[(300, 38)][0]
     cx = -last[f"xaxis{axis_number}.range"][0]
     assert cx == pytest.approx(float(centres[37 * 38 + 37, 0]), abs=0.01)
     assert cx == pytest.approx((37 + 0.5) * 8)
@@ -63,10 +63,10 @@ def test_cell_slider_pans_the_boxes_onto_generated_centres(boxes_figure):
 def test_figure_draws_the_default_state_with_five_traces(boxes_figure):
     assert [trace.name for trace in boxes_figure.data] == ["300×300 input", "10×10 cells", "cell centres (i, i)",
                                                            "square boxes", "aspect-ratio boxes"]
-    drawn = {key: [getattr(trace, key) for trace in boxes_figure.data] for key in ("x", "y", "xaxis")}
     shown = ssd.state_data(ssd.DEFAULT_PRESET, ssd.DEFAULT_MAP)
-    assert drawn == {key: [None if v is None else tuple(v) if isinstance(v, list) else v for v in shown[key]]
-                     for key in drawn}
+    for i, trace in enumerate(boxes_figure.data):
+        assert (list(trace.x), list(trace.y), trace.xaxis) == (shown["x"][i], shown["y"][i], shown["xaxis"][i])
+    assert boxes_figure.data[3].xaxis == "x4"  # the 10×10 grid of SSD300: the third distinct grid
 
 
 def test_map_slider_of_each_preset_lists_its_feature_maps(boxes_figure):
