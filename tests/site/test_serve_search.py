@@ -60,6 +60,9 @@ def test_rebuilds_keep_one_entry_per_section(tmp_path: Path, monkeypatch: pytest
     indexes = serve_builds(site(tmp_path, [HOOK]), ["a.md", "part/b.md", "a.md"], dirty, monkeypatch)
     assert indexes[0] == sorted(set(indexes[0])) and "a/" in indexes[0] and "zh/" in indexes[0]
     assert all(index == indexes[0] for index in indexes[1:])
+    docs = json.loads((tmp_path / "site" / "search" / "search_index.json").read_text(encoding="utf-8"))["docs"]
+    texts = {entry["location"]: entry["text"] for entry in docs}
+    assert "edit1" in texts["a/"] and "edit3" in texts["a/"] and "edit2" in texts["part/b/"]  # the edits are found
 
 
 def test_without_the_hook_dirty_rebuilds_grow_the_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
