@@ -12,6 +12,7 @@ from paperzoo.analysis.complexity import (
     layer_kind,
     shape_preserving_layers_skipped,
 )
+from paperzoo.analysis.detection import network_macs
 from paperzoo.analysis.separable import (
     depthwise_conv_macs,
     separable_conv_macs,
@@ -29,6 +30,7 @@ __all__ = [
     "count_params",
     "depthwise_conv_macs",
     "layer_kind",
+    "network_macs",
     "separable_conv_macs",
     "separable_cost_ratio",
     "shape_preserving_layers_skipped",

@@ -157,8 +157,8 @@ def layer_kind(module: nn.Module) -> str:
 
 def count_macs(model: nn.Module, inputs: Inputs) -> int:
     """Conv and FC multiply-accumulates of one run of `model` on `inputs` (see the module docs)."""
-    flop_counts, _ = _run_counted(model, inputs)
-    return sum(flop_counts.get("Global", {}).values()) // 2
+    total, _, _ = _run_counted(model, inputs)
+    return total
 
 
 def complexity(model: nn.Module, inputs: Inputs) -> ComplexityReport:
@@ -171,14 +171,12 @@ def complexity(model: nn.Module, inputs: Inputs) -> ComplexityReport:
     Returns:
         The report.
     """
-    flop_counts, output = _run_counted(model, inputs)
-    total = sum(flop_counts.get("Global", {}).values()) // 2
-    root = type(model).__name__
+    total, leaf_macs, output = _run_counted(model, inputs)
     layers = []
     for name, module in model.named_modules():
         if next(module.children(), None) is not None:
             continue
-        macs = sum(flop_counts.get(f"{root}.{name}" if name else root, {}).values()) // 2
+        macs = leaf_macs.get(module, 0)
         weight = getattr(module, "weight", None)
         kind = layer_kind(module)
         if macs or kind != "other":
@@ -193,7 +191,13 @@ def complexity(model: nn.Module, inputs: Inputs) -> ComplexityReport:
     )
 
 
-def _run_counted(model: nn.Module, inputs: Inputs) -> tuple[dict[str, dict[Any, int]], Any]:
+def _run_counted(model: nn.Module, inputs: Inputs) -> tuple[int, dict[nn.Module, int], Any]:
+    """Total MACs, MACs per leaf module, and the output of one run.
+
+    Each leaf's MACs are the growth of the counter's total during its calls, measured by hooks on the
+    module itself: `FlopCounterMode`'s own per-module names come from the call path and break when a
+    model calls a slice of an `nn.Sequential` (SSD's VGG does), which is a new, unnamed module.
+    """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if isinstance(inputs, (torch.Size, Sequence)) and inputs and all(isinstance(d, int) for d in inputs):
@@ -201,13 +205,29 @@ def _run_counted(model: nn.Module, inputs: Inputs) -> tuple[dict[str, dict[Any, 
         device = parameter.device if parameter is not None else torch.device("cpu")
         inputs = torch.zeros(tuple(inputs), device=device)
     mode = FlopCounterMode(display=False)
+    leaf_macs: dict[nn.Module, int] = {}
+    started: dict[nn.Module, int] = {}
+
+    def before(module: nn.Module, args: Any) -> None:
+        started[module] = mode.get_total_flops()
+
+    def after(module: nn.Module, args: Any, output: Any) -> None:
+        leaf_macs[module] = leaf_macs.get(module, 0) + (mode.get_total_flops() - started.pop(module)) // 2
+
+    leaves = [module for module in model.modules() if next(module.children(), None) is None]
+    handles = [leaf.register_forward_pre_hook(before) for leaf in leaves]
+    handles += [leaf.register_forward_hook(after) for leaf in leaves]
     # On `meta` only shapes flow, so the layers that neither count nor change shapes can be skipped;
     # a model with real weights runs whole (its output is returned with its values).
     on_meta = any(t.is_meta for t in (*model.parameters(), *model.buffers()))
     skipping = shape_preserving_layers_skipped(model) if on_meta else contextlib.nullcontext()
-    with mode, torch.no_grad(), skipping:
-        output = inputs(model) if callable(inputs) and not isinstance(inputs, nn.Module) else model(inputs)
-    return mode.get_flop_counts(), output
+    try:
+        with mode, torch.no_grad(), skipping:
+            output = inputs(model) if callable(inputs) and not isinstance(inputs, nn.Module) else model(inputs)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return mode.get_total_flops() // 2, leaf_macs, output
 
 
 def _identity(tensor: torch.Tensor) -> torch.Tensor:
