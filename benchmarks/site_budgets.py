@@ -14,7 +14,7 @@ Measures, on this machine:
    pages with figures;
 4. in Chromium, the time from navigation to the first `plotly_afterplot` of each figure page (budget 1 s),
    with the site served by a local `http.server`: with the plotly.js bundle the page loads (the basic
-   partial bundle where its figures allow, see `paperzoo/_site/plotly_asset.py`) and, for reference, with
+   partial bundle where its figures allow, see `tools/site/paperzoo_site/plotly_asset.py`) and, for reference, with
    the plotly package's full bundle served in its place; and the floor under it, each bundle run alone
    on an empty page.
 
@@ -233,7 +233,7 @@ def figure_build_cpu() -> tuple[float, int]:
     torch and the models included), and the number of figures."""
     fence = re.compile(r"^```plotly[ \t]*\n\s*(\S+)\s*\n```", re.MULTILINE)
     targets = sorted({t for md in (REPO / "docs").rglob("*.md") for t in fence.findall(md.read_text(encoding="utf-8"))})
-    code = ("import sys, time; from paperzoo._site.plotly_fence import render_figure; "
+    code = ("import sys, time; from paperzoo_site.plotly_fence import render_figure; "
             "[render_figure(t) for t in sys.argv[1:]]; print(time.process_time())")
     result = subprocess.run([sys.executable, "-c", code, *targets], cwd=REPO, env=ENV, capture_output=True,
                             text=True, check=True)
@@ -267,7 +267,7 @@ def time_to_interactive(site_dir: Path, pages: list[str], bundles: list[str], ru
     the pages as built (`"ready"`); and each bundle alone on an empty page (`"alone"`, keyed by a label)."""
     from playwright.sync_api import sync_playwright
 
-    from paperzoo._site.plotly_asset import full_bundle
+    from paperzoo_site.plotly_asset import full_bundle
 
     full = full_bundle().source
     servers = {"site": _serve(site_dir, {}),
@@ -343,7 +343,7 @@ def markdown_section(results: dict[str, object]) -> str:
         f"of torch and the models included) takes {results['figure_cpu_s']:.1f} s.",
         "",
         "A figure page loads the smallest plotly.js bundle that draws every trace type of its figures "
-        "(`paperzoo/_site/plotly_asset.py`): plotly.js's basic partial bundle (scatter, bar and pie traces, "
+        "(`tools/site/paperzoo_site/plotly_asset.py`): plotly.js's basic partial bundle (scatter, bar and pie traces, "
         "vendored from npm at the plotly.js version the plotly Python package embeds) when it can, the full "
         "bundle the plotly package ships otherwise (a figure with, say, a heatmap works, only slower). "
         "Every figure today is scatter and bar. On this machine, fetching and running a bundle alone on an "

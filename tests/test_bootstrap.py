@@ -69,7 +69,8 @@ def _fake_python(tmp_path: Path, prelude: str) -> Path:
 def test_readme_commands_stop_before_creating_the_venv(tmp_path: Path, target: str, prelude: str, sentence: str):
     # A fresh clone's files that `make test` / `make serve` read before it creates .venv; no .venv here yet.
     clone = tmp_path / "clone"
-    for name in ("Makefile", "pyproject.toml", "tools/check_python.py", "requirements/constraints.txt"):
+    for name in ("Makefile", "pyproject.toml", "tools/check_python.py", "tools/site/pyproject.toml",
+                 "requirements/constraints.txt"):
         (clone / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO_ROOT / name, clone / name)
     result = subprocess.run(["make", target, f"PYTHON={_fake_python(tmp_path, prelude)}"], cwd=clone,

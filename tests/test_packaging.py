@@ -43,8 +43,8 @@ def test_wheel_holds_only_the_package(dists: dict[str, Path]):
     dist_info = f"paperzoo-{paperzoo.__version__}.dist-info/"
     strays = [name for name in names if not name.startswith(("paperzoo/", dist_info))]
     assert not strays, f"files outside the package: {strays}"
-    # The docs site's build-time Markdown extensions stay out of the installed package.
-    assert not [name for name in names if name.startswith("paperzoo/_site/")]
+    # The docs site's build machinery (tools/site/paperzoo_site) stays out of the installed package.
+    assert not [name for name in names if "paperzoo_site" in name or name.startswith("tools/")]
     assert not [name for name in names if "__pycache__" in name or name.endswith(".pyc")]
     assert "paperzoo/py.typed" in names
     assert "paperzoo/__init__.py" in names
@@ -75,6 +75,25 @@ def test_sdist_has_the_sources_and_no_build_junk(dists: dict[str, Path]):
     junk = [name for name in names if name.split("/")[0] in {".venv", "site", "dist", "build", ".git"}
             or "__pycache__" in name]
     assert not junk, junk
+
+
+def test_the_sdist_holds_only_tests_that_pass_from_it(dists: dict[str, Path], tmp_path: Path):
+    with tarfile.open(dists["sdist"]) as sdist:
+        sdist.extractall(tmp_path, filter="data")
+    (root,) = tmp_path.iterdir()
+    assert not (root / "tests" / "site").exists() and (root / "tests" / "models").is_dir()
+    # PYTHONPATH leads, so `paperzoo` comes from the unpacked sdist, not from this checkout.
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    probe = subprocess.run([sys.executable, "-c", "import paperzoo; print(paperzoo.__file__)"], cwd=root,
+                           env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert Path(probe.stdout.strip()).is_relative_to(root), probe.stdout + probe.stderr
+    # The fast tests; the slow ones (training runs, full-size models) are the repository's CI's.
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-x", "-m", "not slow", "-p", "no:cacheprovider"],
+        cwd=root, env=env, capture_output=True, text=True, timeout=1200,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert " passed" in run.stdout.splitlines()[-1] and " failed" not in run.stdout.splitlines()[-1]
 
 
 def test_wheel_installs_and_imports_from_a_target_folder(dists: dict[str, Path], tmp_path: Path):

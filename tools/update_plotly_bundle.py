@@ -3,12 +3,12 @@
     .venv/bin/python tools/update_plotly_bundle.py [--version X.Y.Z]
 
 The site's figure pages load `plotly.js-basic-dist-min` (trace types scatter, bar and pie; about a quarter
-of the full bundle), vendored in `paperzoo/_site/vendor/` because the plotly Python package ships only
+of the full bundle), vendored in `tools/site/paperzoo_site/vendor/` because the plotly Python package ships only
 the full bundle. Run this after bumping plotly in `requirements/constraints.txt`: it fetches the npm
 package of the same plotly.js version (`plotly.offline.get_plotlyjs_version()`) with `npm pack`,
 checks that it is that version, and replaces the bundle, its LICENSE and `manifest.json` (package,
 version, file, SHA-256, trace types, the registry's tarball integrity). The site hook
-(`paperzoo/_site/plotly_asset.py`) refuses to build when the manifest and the plotly package disagree.
+(`tools/site/paperzoo_site/plotly_asset.py`) refuses to build when the manifest and the plotly package disagree.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from pathlib import Path
 
 PACKAGE = "plotly.js-basic-dist-min"
 BUNDLE_IN_PACKAGE = "package/plotly-basic.min.js"
-VENDOR = Path(__file__).resolve().parents[1] / "paperzoo" / "_site" / "vendor"
+VENDOR = Path(__file__).resolve().parent / "site" / "paperzoo_site" / "vendor"
 # The package README's one line naming its traces: "Contains trace modules `bar`, `pie` and `scatter`."
 TRACES_LINE = re.compile(r"^Contains trace modules (?P<names>.+)\.$", re.MULTILINE)
 

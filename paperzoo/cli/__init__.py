@@ -24,7 +24,6 @@ COMMANDS: dict[str, str] = {
     "train": "paperzoo.cli.train",
     "eval": "paperzoo.cli.eval",
     "detect": "paperzoo.cli.detect",
-    "new-paper": "paperzoo.cli.new_paper",
 }
 
 

@@ -1,7 +1,7 @@
 """Shared look of paperzoo figures: lazy plotly import, fonts, palette and a compact base layout.
 
 Figures use Plotly's `"none"` template (a few bytes instead of the default template's ~8 KB per figure)
-and transparent backgrounds; `paperzoo/_site/plotly_theme.js` recolours text and grids when the site's
+and transparent backgrounds; `tools/site/paperzoo_site/plotly_theme.js` recolours text and grids when the site's
 light/dark toggle changes.
 """
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import markdown
 import pytest
 import yaml
+from paperzoo_site import cards as cardlib
+from paperzoo_site.blocks import render_claims, render_papers
 
 import paperzoo
 import paperzoo.models
-from paperzoo._site import cards as cardlib
-from paperzoo._site.blocks import render_claims, render_papers
 
 ROOT = Path(__file__).resolve().parents[2]
 CARDS = cardlib.load_cards(ROOT / cardlib.CARDS_DIR)
@@ -181,15 +181,15 @@ def test_papers_are_listed_under_their_section_and_tags():
 
 
 def test_blocks_inside_other_fences_stay_literal():
-    md = markdown.Markdown(extensions=["paperzoo._site.blocks", "pymdownx.superfences"])
+    md = markdown.Markdown(extensions=["paperzoo_site.blocks", "pymdownx.superfences"])
     html = md.convert("````markdown\n```paperzoo-papers\nsection: nlp\n```\n````\n")
     assert "paperzoo-papers" in html and "No paper" not in html
     with pytest.raises(ValueError, match="unknown block 'paperzoo-robots'"):
-        markdown.Markdown(extensions=["paperzoo._site.blocks"]).convert("```paperzoo-robots\n```\n")
+        markdown.Markdown(extensions=["paperzoo_site.blocks"]).convert("```paperzoo-robots\n```\n")
 
 
 def test_architecture_rows_add_up_to_the_analysis_counts():
-    from paperzoo._site.architecture import architecture_rows
+    from paperzoo_site.architecture import architecture_rows
 
     spec = {"call": "paperzoo.models.mobilenet_v1:mobilenet_v1", "kwargs": {"width_mult": 0.5}}
     rows = architecture_rows(spec, [1, 3, 160, 160], modules=["features.*", "classifier"])

@@ -10,9 +10,8 @@ import re
 from pathlib import Path
 
 import pytest
-
-from paperzoo._site import plotly_asset
-from paperzoo._site.plotly_fence import MARKER_CLASS, figure_id, page_trace_types
+from paperzoo_site import plotly_asset
+from paperzoo_site.plotly_fence import MARKER_CLASS, figure_id, page_trace_types
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 FENCE = re.compile(r"^```plotly[ \t]*\n\s*(\S+)\s*\n```", re.MULTILINE)

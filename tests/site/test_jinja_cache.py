@@ -1,4 +1,4 @@
-"""The jinja_cache hook (paperzoo/_site/jinja_cache.py): templates compiled once per process."""
+"""The jinja_cache hook (tools/site/paperzoo_site/jinja_cache.py): templates compiled once per process."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from pathlib import Path
 
 import jinja2
 import pytest
-
-from paperzoo._site import jinja_cache
+from paperzoo_site import jinja_cache
 
 HOOK = Path(jinja_cache.__file__)
 

@@ -1,16 +1,15 @@
-"""TeX on pages becomes MathML at build time (paperzoo._site.mathml), with no script and no CDN."""
+"""TeX on pages becomes MathML at build time (paperzoo_site.mathml), with no script and no CDN."""
 
 from __future__ import annotations
 
 import markdown
 import pytest
-
-from paperzoo._site.mathml import MathError, tex_to_mathml
+from paperzoo_site.mathml import MathError, tex_to_mathml
 
 
 def _render(text: str) -> str:
     md = markdown.Markdown(
-        extensions=["pymdownx.arithmatex", "paperzoo._site.mathml", "tables", "pymdownx.superfences"],
+        extensions=["pymdownx.arithmatex", "paperzoo_site.mathml", "tables", "pymdownx.superfences"],
         extension_configs={
             "pymdownx.arithmatex": {
                 "generic": True,

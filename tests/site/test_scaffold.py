@@ -1,4 +1,5 @@
-"""`paperzoo new-paper` scaffolds a page, a card and a test stub that build strictly."""
+"""`tools/new_paper.py` (`make new-paper`) scaffolds a page, a card and a test stub that build strictly,
+all at once or not at all."""
 
 from __future__ import annotations
 
@@ -11,12 +12,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from paperzoo._site import cards as cardlib
-from paperzoo._site.scaffold import _nav_entry, scaffold_paper, slugify
-from paperzoo.cli import main
+from paperzoo_site import cards as cardlib
+from paperzoo_site.scaffold import _nav_entry, scaffold_paper, slugify
 
 ROOT = Path(__file__).resolve().parents[2]
+NEW_PAPER = ROOT / "tools" / "new_paper.py"
 FASTER_RCNN = "Faster R-CNN: Towards Real-Time Object Detection with Region Proposal Networks"
 
 
@@ -27,8 +27,16 @@ def _checkout(tmp_path: Path) -> Path:
     shutil.copy(ROOT / "CHANGELOG.md", tmp_path / "CHANGELOG.md")  # included by docs/changelog.md
     if (ROOT / "overrides").is_dir():
         shutil.copytree(ROOT / "overrides", tmp_path / "overrides")
-    (tmp_path / "paperzoo").symlink_to(ROOT / "paperzoo", target_is_directory=True)
+    for linked in ("paperzoo", "tools"):
+        (tmp_path / linked).symlink_to(ROOT / linked, target_is_directory=True)
     return tmp_path
+
+
+def new_paper(*args: str) -> subprocess.CompletedProcess:
+    """Run the repository tool as a contributor does."""
+    return subprocess.run(
+        [sys.executable, str(NEW_PAPER), *args], capture_output=True, text=True, timeout=120, check=False
+    )
 
 
 @pytest.fixture
@@ -56,10 +64,11 @@ def test_nav_entry_turns_a_single_page_section_into_a_block_and_appends_to_block
     ]  # fmt: skip
 
 
-def test_refuses_unknown_section_duplicate_arxiv_and_taken_slug(checkout, capsys):
-    assert main(["new-paper", "--arxiv", "1506.01497", "--title", FASTER_RCNN, "--section", "robots",
-                 "--root", str(checkout)]) == 2  # fmt: skip
-    assert "unknown section 'robots'; choose one of: attention, classification" in capsys.readouterr().err
+def test_refuses_unknown_section_duplicate_arxiv_and_taken_slug(checkout):
+    result = new_paper("--arxiv", "1506.01497", "--title", FASTER_RCNN, "--section", "robots", "--root", str(checkout))
+    assert result.returncode == 2
+    assert result.stderr.startswith("new-paper: error: unknown section 'robots'; choose one of: attention,")
+    assert "Traceback" not in result.stderr
     with pytest.raises(ValueError, match=r"arXiv:1512.02325 already has a card, docs/_cards/ssd.yml"):
         scaffold_paper(checkout, "1512.02325", "SSD again", "object-detection")
     with pytest.raises(ValueError, match="ssd.md already exists; pick another --slug"):
@@ -70,11 +79,34 @@ def test_refuses_unknown_section_duplicate_arxiv_and_taken_slug(checkout, capsys
         scaffold_paper(checkout / "docs", "1506.01497", FASTER_RCNN, "object-detection")
 
 
+def test_a_failed_write_leaves_nothing_behind(checkout, monkeypatch):
+    nav_before = (checkout / "mkdocs.yml").read_text(encoding="utf-8")
+    real_replace = os.replace
+    calls = []
+
+    def replace_then_fail(source, target):
+        calls.append(target)
+        if len(calls) == 3:  # the page and the card are in place, the test stub fails
+            raise OSError(28, "No space left on device")
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", replace_then_fail)
+    with pytest.raises(OSError, match="No space left"):
+        scaffold_paper(checkout, "1506.01497", FASTER_RCNN, "object-detection")
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert not (checkout / "docs/object-detection/faster-r-cnn.md").exists()
+    assert not (checkout / "docs/_cards/faster-r-cnn.yml").exists()
+    assert (checkout / "mkdocs.yml").read_text(encoding="utf-8") == nav_before
+    leftovers = [p for p in checkout.rglob(".*.tmp") if "site" not in p.parts]
+    assert not leftovers
+
+
 @pytest.mark.slow
-def test_a_scaffolded_paper_builds_strictly(checkout, capsys):
-    assert main(["new-paper", "--arxiv", "arXiv:1506.01497", "--title", FASTER_RCNN,
-                 "--section", "object-detection", "--root", str(checkout)]) == 0  # fmt: skip
-    assert "created docs/object-detection/faster-r-cnn.md" in capsys.readouterr().out
+def test_a_scaffolded_paper_builds_strictly(checkout):
+    result = new_paper("--arxiv", "arXiv:1506.01497", "--title", FASTER_RCNN, "--section", "object-detection",
+                       "--root", str(checkout))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "created docs/object-detection/faster-r-cnn.md" in result.stdout
     card = cardlib.load_card(checkout / "docs/_cards/faster-r-cnn.yml")
     assert (card["arxiv"], card["year"], card["section"]) == ("1506.01497", 2015, "object-detection")
     assert (checkout / "tests/site/papers/test_paper_faster_r_cnn.py").is_file()

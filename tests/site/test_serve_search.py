@@ -1,4 +1,4 @@
-"""The serve_search hook (paperzoo/_site/serve_search.py): `mkdocs serve` rebuilds of both languages keep
+"""The serve_search hook (tools/site/paperzoo_site/serve_search.py): `mkdocs serve` rebuilds of both languages keep
 one search entry per page, with and without `--dirty`."""
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 from mkdocs.commands.build import build
 from mkdocs.config import load_config
-
-from paperzoo._site import serve_search
+from paperzoo_site import serve_search
 
 HOOK = Path(serve_search.__file__)
 

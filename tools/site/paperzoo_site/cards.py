@@ -20,7 +20,7 @@ is written as a nested spec. Only `paperzoo.*`,
 `torch.*` and `operator.*` (for ratios) callables are allowed. Identical calls are evaluated once per
 process, so the English and Chinese builds (and the test suite) build each model once.
 
-The site's Markdown extension (`paperzoo._site.blocks`) renders cards; `tests/site/test_cards.py`
+The site's Markdown extension (`paperzoo_site.blocks`) renders cards; `tests/site/test_cards.py`
 checks the same claims without building the site. A failing `matches` or `deviation` claim raises
 [`ClaimError`][], which fails the strict build.
 """

@@ -1,10 +1,10 @@
 """Architecture tables measured from a model: one row per block, from one forward pass on zeros.
 
-The rows are never typed in: shapes come from forward hooks, and MACs from the output shape of every
-convolution and linear layer, the rule of `torch.utils.flop_counter` and of
-[`paperzoo.analysis.count_macs`][paperzoo.analysis.count_macs] (the MobileNet papers' "Mult-Adds").
-Parameters come from the modules. So the table on a page is the model the package builds. The model is built on the
-meta device (see `paperzoo._site.cards.evaluate`), so the pass computes shapes only.
+The rows are never typed in: shapes come from forward hooks, and MACs from the package's one counting
+rule, [`paperzoo.analysis.complexity`][paperzoo.analysis.complexity] (`torch.utils.flop_counter`'s
+convolution and linear multiply-accumulates, the MobileNet papers' "Mult-Adds"), summed over each
+block's layers. Parameters come from the modules. So the table on a page is the model the package builds. The model is built on the
+meta device (see `paperzoo_site.cards.evaluate`), so the pass computes shapes only.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from paperzoo._site.cards import evaluate
+from paperzoo.analysis import complexity
+from paperzoo_site.cards import evaluate
 
 __all__ = ["ArchitectureRow", "architecture_rows", "describe_operators"]
 
@@ -101,18 +102,6 @@ def _select_modules(model: Any, patterns: Sequence[str]) -> list[tuple[str, Any]
     return selected
 
 
-def _layer_macs(module: Any, output: Any) -> int:
-    """Multiply-accumulates of one conv or linear layer from its output: `torch.utils.flop_counter`'s rule."""
-    from torch import nn
-
-    if isinstance(module, nn.Conv2d):
-        kh, kw = module.kernel_size
-        return output.numel() * (module.in_channels // module.groups) * kh * kw
-    if isinstance(module, nn.Linear):
-        return output.numel() * module.in_features
-    return 0
-
-
 def _stride(module: Any) -> int:
     from torch import nn
 
@@ -124,16 +113,18 @@ def _stride(module: Any) -> int:
     return stride
 
 
+def _inside(layer: str, module: str) -> bool:
+    return layer == module or layer.startswith(module + ".")
+
+
 @functools.cache
 def _rows(
     model_key: str, shape: tuple[int, ...], root: str | None, patterns: tuple[str, ...]
 ) -> tuple[ArchitectureRow, ...]:
-    import torch
 
     model = _get(evaluate(json.loads(model_key)), root)
     selected = _select_modules(model, patterns)
     shapes: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {}
-    macs: dict[str, int] = {}
 
     def record_shapes(name: str):
         def hook(module, inputs, output):
@@ -141,22 +132,11 @@ def _rows(
 
         return hook
 
-    def record_macs(name: str):
-        def hook(module, inputs, output):
-            macs[name] = macs.get(name, 0) + _layer_macs(module, output)
-
-        return hook
-
-    handles = []
-    for name, module in selected:
-        handles.append(module.register_forward_hook(record_shapes(name)))
-        handles += [leaf.register_forward_hook(record_macs(name)) for leaf in module.modules()]
+    handles = [module.register_forward_hook(record_shapes(name)) for name, module in selected]
     was_training = model.training
     model.eval()
     try:
-        with torch.no_grad():
-            parameter = next(model.parameters(), None)
-            model(torch.zeros(shape, device=parameter.device if parameter is not None else "cpu"))
+        layers = complexity(model, shape).layers
     finally:
         model.train(was_training)
         for handle in handles:
@@ -176,7 +156,7 @@ def _rows(
                 out_channels=out_shape[1],
                 output_size="×".join(str(s) for s in out_shape[2:]) if len(out_shape) == 4 else "—",
                 params=sum(p.numel() for p in module.parameters()),
-                macs=macs.get(name, 0) // shape[0],
+                macs=sum(layer.macs for layer in layers if _inside(layer.name, name)) // shape[0],
             )
         )
     return tuple(rows)

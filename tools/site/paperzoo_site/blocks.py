@@ -34,8 +34,8 @@ import yaml
 from markdown import Extension, Markdown
 from markdown.preprocessors import Preprocessor
 
-from paperzoo._site import cards as cardlib
-from paperzoo._site.architecture import architecture_rows
+from paperzoo_site import cards as cardlib
+from paperzoo_site.architecture import architecture_rows
 
 __all__ = ["BlocksExtension", "makeExtension", "versions_line"]
 
@@ -226,7 +226,7 @@ def render_tags(cards: Mapping[str, Any], page: str, lang: str) -> list[str]:
 
 
 def render_architecture(options: Mapping[str, Any], lang: str) -> list[str]:
-    """One row per block of a model (see `paperzoo._site.architecture`)."""
+    """One row per block of a model (see `paperzoo_site.architecture`)."""
     text = TEXT[lang]
     rows = architecture_rows(
         options["model"], options["input"], options.get("root"), options.get("modules", ["*"])

@@ -3,7 +3,7 @@
 A cold build spends most of its time computing: figures (models counted on the `meta` device, datasets
 drawn, Plotly JSON written) and the paper cards' claims (models built and counted), all in the one
 Python process that MkDocs also keeps busy with Markdown and templates. On `on_files`, this hook finds
-the `plotly` fences in the documentation and starts one worker, `python -m paperzoo._site.prefetch
+the `plotly` fences in the documentation and starts one worker, `python -m paperzoo_site.prefetch
 PATH...`, that builds those figures with the same `render_figure` the fence uses; meanwhile this process
 checks every claim of the cards (the results are cached, so the pages reuse them), and the pages with
 figures are moved to the end of the build order. The fence then takes the worker's HTML
@@ -44,12 +44,12 @@ from pathlib import Path
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import Files
 
-from paperzoo._site import cards, plotly_fence
+from paperzoo_site import cards, plotly_fence
 
 __all__ = ["FENCE", "FigureWorker", "check_claims", "figure_targets"]
 
 # MkDocs imports hooks by file path, under a name of its own; the worker runs this module by its real name.
-WORKER_MODULE = "paperzoo._site.prefetch"
+WORKER_MODULE = "paperzoo_site.prefetch"
 FENCE = re.compile(r"^[ \t]*```plotly[ \t]*\n\s*(\S+)\s*\n[ \t]*```", re.MULTILINE)
 
 

@@ -4,7 +4,7 @@ smallest bundle that draws the page's figures.
 Two bundles of the same plotly.js version can serve a page:
 
 - the **basic** partial bundle (`plotly.js-basic-dist-min`: scatter, bar and pie traces; 1.2 MB),
-  vendored in `paperzoo/_site/vendor/` with a manifest (version, SHA-256, trace types);
+  vendored in `tools/site/paperzoo_site/vendor/` with a manifest (version, SHA-256, trace types);
 - the **full** bundle the plotly Python package ships (`package_data/plotly.min.js`; 4.8 MB, every trace
   type).
 
@@ -38,7 +38,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 from mkdocs.utils import get_relative_url
 
-from paperzoo._site.plotly_fence import MARKER_CLASS, page_trace_types
+from paperzoo_site.plotly_fence import MARKER_CLASS, page_trace_types
 
 BASIC_JS_URI = "assets/javascripts/plotly-basic.min.js"
 FULL_JS_URI = "assets/javascripts/plotly.min.js"

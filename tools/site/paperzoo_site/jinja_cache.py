@@ -27,7 +27,7 @@ __all__ = ["ProcessBytecodeCache", "cache_for", "on_env", "on_files"]
 
 # MkDocs executes a hook file anew for every build under a name of its own; the caches live in the
 # module imported by its real name, which stays loaded between the builds of `mkdocs serve`.
-MODULE = "paperzoo._site.jinja_cache"
+MODULE = "paperzoo_site.jinja_cache"
 
 
 class ProcessBytecodeCache(jinja2.BytecodeCache):

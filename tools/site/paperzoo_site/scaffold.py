@@ -1,7 +1,7 @@
 """Scaffold a new paper: its page, its paper card, a test stub and its navigation entry.
 
-`paperzoo new-paper --arxiv 1506.01497 --title "Faster R-CNN: ..." --section object-detection` (run in a
-checkout of the repository) writes
+`make new-paper ARXIV=1506.01497 TITLE="Faster R-CNN: ..." SECTION=object-detection` (or
+`python tools/new_paper.py --arxiv ... --title ... --section ...`, in a checkout of the repository) writes
 
 - `docs/<section>/<slug>.md`: the page, with the standard sections and the claims and citation blocks;
 - `docs/_cards/<slug>.yml`: the paper card, valid but with the authors, venue and claims to fill in;
@@ -17,13 +17,15 @@ already has a card, and a slug that is taken, naming what to do instead.
 from __future__ import annotations
 
 import json
+import os
 import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from paperzoo._site.cards import _ARXIV, CARDS_DIR, SECTIONS
+from paperzoo_site.cards import _ARXIV, CARDS_DIR, SECTIONS
 
 __all__ = ["Scaffold", "scaffold_paper", "slugify"]
 
@@ -126,7 +128,7 @@ card: {slug}
 def _card_text(slug: str, title: str, arxiv: str, section: str, label: str) -> str:
     year = 2000 + int(arxiv[:2])
     key = slug.replace("-", "") + str(year)
-    return f"""# Paper card (schema: paperzoo/_site/cards.py). Fill in the authors, venue, tags and claims.
+    return f"""# Paper card (schema: tools/site/paperzoo_site/cards.py). Fill in the authors, venue, tags and claims.
 id: {slug}
 title: {json.dumps(title)}
 short_title: {json.dumps(label)}
@@ -158,7 +160,7 @@ from pathlib import Path
 
 import pytest
 
-from paperzoo._site import cards
+from paperzoo_site import cards
 
 CARD = Path(__file__).resolve().parents[3] / "docs" / "_cards" / "{slug}.yml"
 
@@ -207,9 +209,40 @@ def scaffold_paper(root: Path, arxiv: str, title: str, section: str, slug: str |
             raise ValueError(f"{path} already exists; pick another --slug")
     label = title.split(":")[0].strip()
     nav = _nav_entry(config.read_text(encoding="utf-8"), section, label, f"{section}/{slug}.md")
-    (root / page).write_text(_page_text(slug, title.strip(), arxiv, label), encoding="utf-8")
-    (root / card).write_text(_card_text(slug, title.strip(), arxiv, section, label), encoding="utf-8")
-    (root / test).parent.mkdir(parents=True, exist_ok=True)
-    (root / test).write_text(_test_text(slug), encoding="utf-8")
-    config.write_text(nav, encoding="utf-8")
+    _write_all(
+        {
+            root / page: _page_text(slug, title.strip(), arxiv, label),
+            root / card: _card_text(slug, title.strip(), arxiv, section, label),
+            root / test: _test_text(slug),
+            config: nav,
+        }
+    )
     return Scaffold(page=page, card=card, test=test)
+
+
+def _write_all(files: dict[Path, str]) -> None:
+    """Write every file or none: each goes to a temporary name beside it first, then all are renamed.
+
+    A failed write or rename (a full disk, a read-only folder) leaves no half-written page and no card
+    without its navigation entry. Every file but the last is new; the last (`mkdocs.yml`) is renamed
+    last, so undoing a failure means deleting the new files already in place.
+    """
+    temporaries: dict[Path, Path] = {}
+    renamed: list[Path] = []
+    try:
+        for path, text in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            temporaries[path] = Path(temporary)
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                stream.write(text)
+            os.chmod(temporary, 0o644)
+        for path, temporary in temporaries.items():
+            os.replace(temporary, path)
+            renamed.append(path)
+    except BaseException:
+        for temporary in temporaries.values():
+            temporary.unlink(missing_ok=True)
+        for path in renamed:
+            path.unlink()
+        raise

@@ -1,4 +1,4 @@
-"""The `plotly` fence and the plotly.js asset hook (paperzoo/_site/plotly_fence.py, plotly_asset.py)."""
+"""The `plotly` fence and the plotly.js asset hook (tools/site/paperzoo_site/plotly_fence.py, plotly_asset.py)."""
 
 from __future__ import annotations
 
@@ -17,10 +17,8 @@ import pytest
 from mkdocs.config import load_config
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import Files
-from pymdownx.superfences import SuperFencesException
-
-from paperzoo._site import plotly_asset
-from paperzoo._site.plotly_fence import (
+from paperzoo_site import plotly_asset
+from paperzoo_site.plotly_fence import (
     MARKER_CLASS,
     fence_format,
     figure_id,
@@ -28,6 +26,7 @@ from paperzoo._site.plotly_fence import (
     render_figure,
     trace_types,
 )
+from pymdownx.superfences import SuperFencesException
 
 FENCE_CONFIG = {"custom_fences": [{"name": "plotly", "class": "plotly", "format": fence_format}]}
 

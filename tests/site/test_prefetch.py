@@ -1,4 +1,4 @@
-"""The prefetch hook (paperzoo/_site/prefetch.py): figures built in a worker process, claims checked early."""
+"""The prefetch hook (tools/site/paperzoo_site/prefetch.py): figures built in a worker process, claims checked early."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 from mkdocs.config import load_config
 from mkdocs.structure.files import get_files
+from paperzoo_site import plotly_fence, prefetch
 from pymdownx.superfences import SuperFencesException
-
-from paperzoo._site import plotly_fence, prefetch
 
 CHEAP = "paperzoo.figures.rfcn:k_ablation"
 BROKEN = "paperzoo.figures.rfcn:no_such_figure"
