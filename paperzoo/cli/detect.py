@@ -6,6 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
+from paperzoo.cli.options import add_device_argument, resolve_device
+
 NAME = "detect"
 HELP = "Detect objects in images with a trained checkpoint; write annotated PNGs and detections.json."
 
@@ -21,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--score-thresh", type=float, default=0.5, help="keep detections above (default: 0.5)"
     )
     parser.add_argument("--batch-size", type=int, default=8, help="images per forward pass (default: 8)")
-    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="device (default: cpu)")
+    add_device_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -30,11 +32,11 @@ def run(args: argparse.Namespace) -> int:
     from torchvision.utils import draw_bounding_boxes
 
     from paperzoo.data.files import read_image
-    from paperzoo.training import init_distributed, load_trained_model
+    from paperzoo.training import load_trained_model
 
     if not 0 <= args.score_thresh <= 1:
         raise ValueError(f"--score-thresh must be in [0, 1], got {args.score_thresh}")
-    device = init_distributed(args.device).device
+    device = resolve_device(args.device)
     model, state = load_trained_model(args.checkpoint, args.model, device)
     classes = list(state.get("classes") or [])
     images = [read_image(path) for path in args.images]  # fails early, naming a bad file

@@ -6,6 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
+from paperzoo.cli.options import add_data_argument, add_device_argument, resolve_device, shapes_options
+
 NAME = "eval"
 HELP = "Evaluate a trained checkpoint: VOC mAP@0.5 (area and 11-point) and COCO mAP/AP50/AP75."
 
@@ -15,24 +17,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--checkpoint", type=Path, required=True, help="checkpoint.pt written by paperzoo train"
     )
-    parser.add_argument("--data", default="shapes", help="shapes (default), voc:PATH or coco:PATH")
+    add_data_argument(parser)
     parser.add_argument(
         "--split", choices=("val", "train"), default="val", help="split to evaluate (default: val)"
     )
     parser.add_argument("--batch-size", type=int, default=8, help="images per forward pass (default: 8)")
-    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="device (default: cpu)")
+    add_device_argument(parser)
     parser.add_argument("--num-images", type=int, help="shapes: number of images (default: the recipe's)")
     parser.add_argument("--image-size", type=int, help="shapes: image side (default: the recipe's)")
     parser.add_argument("--json", action="store_true", help="print the metrics as JSON")
 
 
 def run(args: argparse.Namespace) -> int:
-    from paperzoo.cli.train import shapes_options
     from paperzoo.data import dataset_from_spec
     from paperzoo.evaluation import evaluate_detector
-    from paperzoo.training import init_distributed, load_trained_model
+    from paperzoo.training import load_trained_model
 
-    device = init_distributed(args.device).device
+    device = resolve_device(args.device)
     model, state = load_trained_model(args.checkpoint, args.model, device)
     count = {"num_train" if args.split == "train" else "num_val": args.num_images}
     options = shapes_options(

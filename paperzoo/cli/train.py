@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+
+from paperzoo.cli.options import add_data_argument, add_device_argument, shapes_options
 
 DEFAULT_MODEL = "ssdlite_mobilenet_v2"
 
@@ -16,15 +17,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model", help=f"registered detection model (default: the recipe's, else {DEFAULT_MODEL})"
     )
-    parser.add_argument("--data", default="shapes", help="shapes (default), voc:PATH or coco:PATH")
+    add_data_argument(parser)
     parser.add_argument("--recipe", help="training recipe (default: <model>_shapes or <model>_voc)")
     parser.add_argument("--epochs", type=int, help="override the recipe's number of epochs")
     parser.add_argument("--batch-size", type=int, help="override the recipe's global batch size")
     parser.add_argument("--lr", type=float, help="override the recipe's learning rate")
     parser.add_argument("--eval-every", type=int, help="evaluate every N epochs (default: the recipe's)")
-    parser.add_argument(
-        "--device", choices=("cpu", "cuda"), default="cpu", help="training device (default: cpu)"
-    )
+    add_device_argument(parser, "training device")
     parser.add_argument("--out", type=Path, help="output folder for checkpoint.pt and metrics.jsonl "
                         "(default: runs/<model>)")  # fmt: skip
     parser.add_argument("--resume", nargs="?", const="", metavar="CHECKPOINT",
@@ -37,14 +36,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--num-val", type=int, help="shapes: number of validation images")
     parser.add_argument("--image-size", type=int, help="shapes: image side in pixels")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
-
-
-def shapes_options(shapes: dict[str, Any], split: str, seed: int, **overrides: Any) -> dict[str, Any]:
-    """`ShapesDataset` keyword arguments of a split from a recipe's `shapes` dict and CLI overrides."""
-    options = {**shapes, **{k: v for k, v in overrides.items() if v is not None}}
-    count = options.pop("num_train" if split == "train" else "num_val", None)
-    options.pop("num_val" if split == "train" else "num_train", None)
-    return {**options, "seed": seed, **({"num_images": count} if count is not None else {})}
 
 
 def run(args: argparse.Namespace) -> int:
