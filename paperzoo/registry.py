@@ -34,6 +34,7 @@ TASKS: tuple[str, ...] = ("classification", "detection")
 MODEL_MODULES: tuple[str, ...] = (
     "paperzoo.models.mobilenet_v1",
     "paperzoo.models.mobilenet_v2",
+    "paperzoo.models.resnet",
     "paperzoo.models.rfcn",
     "paperzoo.models.ssd",
     "paperzoo.models.ssdlite",

@@ -29,6 +29,7 @@ from torchvision.models import MobileNet_V2_Weights
 from torchvision.ops.misc import Conv2dNormActivation
 
 from paperzoo.models._checks import check_classifier_args, check_image_batch
+from paperzoo.models._torchvision_weights import load_torchvision_weights
 from paperzoo.registry import Paper, register_model
 
 __all__ = ["InvertedResidual", "MobileNetV2", "make_divisible", "mobilenet_v2"]
@@ -203,19 +204,11 @@ def mobilenet_v2(
     Raises:
         ValueError: If the weights are unknown or do not fit `width_mult` / `num_classes`.
     """
-    if weights is None:
-        return MobileNetV2(width_mult=width_mult, num_classes=num_classes, dropout=dropout)
-    try:
-        weights = MobileNet_V2_Weights.verify(weights)
-    except KeyError:
-        names = ", ".join(MobileNet_V2_Weights.__members__)
-        raise ValueError(f"unknown weights {weights!r}; expected None or one of {names}") from None
-    categories = len(weights.meta["categories"])
-    if width_mult != 1.0 or num_classes != categories:
-        raise ValueError(
-            f"{weights} fit width_mult=1.0 and num_classes={categories}, "
-            f"got width_mult={width_mult} and num_classes={num_classes}"
-        )
+    if weights is not None and width_mult != 1.0:
+        raise ValueError(f"torchvision's weights fit width_mult=1.0, got width_mult={width_mult}")
     model = MobileNetV2(width_mult=width_mult, num_classes=num_classes, dropout=dropout)
-    model.load_state_dict(weights.get_state_dict(progress=progress, check_hash=True))
+    if weights is not None:
+        load_torchvision_weights(
+            model, MobileNet_V2_Weights, weights, num_classes=num_classes, progress=progress
+        )
     return model

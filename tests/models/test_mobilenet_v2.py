@@ -117,8 +117,10 @@ def test_weights_load_through_torchvision_weights_api(monkeypatch, weights):
 
 def test_weights_that_do_not_fit_are_rejected(monkeypatch):
     monkeypatch.setattr(MobileNet_V2_Weights, "get_state_dict", _fake_state_dict)
-    with pytest.raises(ValueError, match="num_classes=1000, got width_mult=1.0 and num_classes=10"):
+    with pytest.raises(ValueError, match="has 1000 classes, got num_classes=10"):
         mobilenet_v2(weights="DEFAULT", num_classes=10)
+    with pytest.raises(ValueError, match="fit width_mult=1.0, got width_mult=0.5"):
+        mobilenet_v2(weights="DEFAULT", width_mult=0.5)
     with pytest.raises(ValueError, match="NO_SUCH_WEIGHTS"):
         mobilenet_v2(weights="NO_SUCH_WEIGHTS")
 
