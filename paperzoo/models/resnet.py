@@ -34,7 +34,7 @@ import torchvision
 from torch import nn
 from torchvision.models import WeightsEnum
 
-from paperzoo.models._checks import check_classifier_args, check_image_batch
+from paperzoo.models._checks import check_image_batch, check_num_classes
 from paperzoo.models._torchvision_weights import load_torchvision_weights
 from paperzoo.registry import Paper, register_model
 
@@ -235,7 +235,7 @@ def _check_resnet_args(shortcut: object, variant: object, num_classes: int) -> N
         raise ValueError(f"shortcut must be 'A', 'B' or None (a plain network), got {shortcut!r}")
     if variant not in ("v1", "v1.5"):
         raise ValueError(f"variant must be 'v1' (the paper) or 'v1.5' (torchvision), got {variant!r}")
-    check_classifier_args(width_mult=1.0, num_classes=num_classes, dropout=0.0)
+    check_num_classes(num_classes, background=False)
 
 
 def _init_weights(model: nn.Module) -> None:
