@@ -18,7 +18,7 @@ help:
 	@echo "make docs   strict build of the site into site/"
 	@echo "make lock   re-resolve the dependencies and rewrite $(LOCK)"
 	@echo "make lint   ruff check and ruff format --check over the repository (make test runs them too)"
-	@echo "make new-paper ARXIV=1506.01497 TITLE=\"Faster R-CNN: ...\" SECTION=object-detection [SLUG=...]"
+	@echo "make new-paper ARXIV=1506.01497 TITLE=\"Faster R-CNN: ...\" SECTION=object-detection [SLUG=...] [SHORT=...]"
 	@echo "            scaffold a paper's page, card, test stub and navigation entry (see docs/contributing.md)"
 
 SITE_PACKAGE := tools/site
@@ -61,7 +61,7 @@ lint: $(STAMP)
 	$(BIN)/python -m ruff format --check .
 
 new-paper: $(STAMP)
-	$(BIN)/python tools/new_paper.py --arxiv "$(ARXIV)" --title "$(TITLE)" --section "$(SECTION)" $(if $(SLUG),--slug "$(SLUG)")
+	$(BIN)/python tools/new_paper.py --arxiv "$(ARXIV)" --title "$(TITLE)" --section "$(SECTION)" $(if $(SLUG),--slug "$(SLUG)") $(if $(SHORT),--short-title "$(SHORT)")
 
 clean:
 	rm -rf site build dist .pytest_cache

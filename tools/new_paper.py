@@ -1,4 +1,4 @@
-"""Scaffold a new paper's page, paper card, test stub and navigation entry in this repository.
+"""Scaffold a new paper's page, paper card and navigation entry in this repository.
 
     python tools/new_paper.py --arxiv 1506.01497 --title "Faster R-CNN: ..." --section object-detection
 
@@ -28,14 +28,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--title", required=True, help="the paper's title, as on arXiv")
     parser.add_argument("--section", required=True, help="taxonomy section slug, e.g. object-detection")
     parser.add_argument("--slug", help="page name (default: from the title before its colon)")
+    parser.add_argument(
+        "--short-title", help='name in the navigation and on the page, e.g. "ResNet" (default: the title before its colon)'
+    )
     parser.add_argument("--root", type=Path, default=ROOT, help="repository root (default: this checkout)")
     args = parser.parse_args(argv)
     try:
-        made = scaffold_paper(args.root, args.arxiv, args.title, args.section, args.slug)
+        made = scaffold_paper(args.root, args.arxiv, args.title, args.section, args.slug, args.short_title)
     except (ValueError, FileNotFoundError, OSError) as exc:
         print(f"new-paper: error: {exc}", file=sys.stderr)
         return 2
-    for path in (made.page, made.card, made.test):
+    for path in (made.page, made.card):
         print(f"created {path}")
     print(f"added {made.page.relative_to('docs')} to the navigation in mkdocs.yml")
     print("next: fill in the card's authors, venue and claims, write the notes, run `make test`")

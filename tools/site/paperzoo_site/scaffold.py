@@ -1,16 +1,14 @@
-"""Scaffold a new paper: its page, its paper card, a test stub and its navigation entry.
+"""Scaffold a new paper: its page, its paper card and its navigation entry.
 
 `make new-paper ARXIV=1506.01497 TITLE="Faster R-CNN: ..." SECTION=object-detection` (or
 `python tools/new_paper.py --arxiv ... --title ... --section ...`, in a checkout of the repository) writes
 
 - `docs/<section>/<slug>.md`: the page, with the standard sections and the claims and citation blocks;
 - `docs/_cards/<slug>.yml`: the paper card, valid but with the authors, venue and claims to fill in;
-- `tests/site/papers/test_paper_<slug>.py`: a test stub that checks the card's claims, with a skipped
-  test for the implementation (the `paper_` prefix keeps its module name apart from
-  `tests/models/test_<paper>.py`: the test folders have no `__init__.py`);
 - a navigation entry under the section in `mkdocs.yml`,
 
-so that `mkdocs build --strict` passes right away. It refuses an unknown section, an arXiv id that
+so that `mkdocs build --strict` passes right away. It writes no test: `tests/site/test_cards.py` checks
+every card's claims, and an implementation's tests go in `tests/models/test_<paper>.py`. It refuses an unknown section, an arXiv id that
 already has a card, and a slug that is taken, naming what to do instead.
 """
 
@@ -36,7 +34,6 @@ class Scaffold:
 
     page: Path
     card: Path
-    test: Path
 
 
 def slugify(title: str) -> str:
@@ -153,32 +150,13 @@ claims: []
 """
 
 
-def _test_text(slug: str) -> str:
-    return f'''"""Paper {slug}: its card's claims hold (the site build checks them too)."""
+def scaffold_paper(
+    root: Path, arxiv: str, title: str, section: str, slug: str | None = None, short_title: str | None = None
+) -> Scaffold:
+    """Write the page and card of a new paper under `root` and add it to the navigation.
 
-from pathlib import Path
-
-import pytest
-
-from paperzoo_site import cards
-
-CARD = Path(__file__).resolve().parents[3] / "docs" / "_cards" / "{slug}.yml"
-
-
-def test_claims_hold():
-    card = cards.load_card(CARD)
-    for claim in card["claims"]:
-        cards.check_claim(card["id"], claim)
-
-
-@pytest.mark.skip(reason="notes only: when paperzoo implements this paper, test the model in tests/models/")
-def test_implementation():
-    raise NotImplementedError
-'''
-
-
-def scaffold_paper(root: Path, arxiv: str, title: str, section: str, slug: str | None = None) -> Scaffold:
-    """Write the page, card and test stub of a new paper under `root` and add it to the navigation.
+    `short_title` names the paper in the navigation and on its page (default: the title before its
+    colon, e.g. "Faster R-CNN").
 
     Raises:
         ValueError: Unknown section, malformed arXiv id, an arXiv id or slug that already exists.
@@ -203,21 +181,21 @@ def scaffold_paper(root: Path, arxiv: str, title: str, section: str, slug: str |
         raise ValueError(f"slug must be lowercase words joined by hyphens, got {slug!r}")
     page = Path("docs") / section / f"{slug}.md"
     card = CARDS_DIR / f"{slug}.yml"
-    test = Path("tests") / "site" / "papers" / f"test_paper_{slug.replace('-', '_')}.py"
-    for path in (page, card, test):
+    for path in (page, card):
         if (root / path).exists():
             raise ValueError(f"{path} already exists; pick another --slug")
-    label = title.split(":")[0].strip()
+    label = (short_title or title.split(":")[0]).strip()
+    if not label:
+        raise ValueError("the short title must not be empty")
     nav = _nav_entry(config.read_text(encoding="utf-8"), section, label, f"{section}/{slug}.md")
     _write_all(
         {
             root / page: _page_text(slug, title.strip(), arxiv, label),
             root / card: _card_text(slug, title.strip(), arxiv, section, label),
-            root / test: _test_text(slug),
             config: nav,
         }
     )
-    return Scaffold(page=page, card=card, test=test)
+    return Scaffold(page=page, card=card)
 
 
 def _write_all(files: dict[Path, str]) -> None:
