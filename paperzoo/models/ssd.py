@@ -122,11 +122,12 @@ BOX_PRESETS = ("torchvision", "paper", "caffe_voc", "caffe_coco")
 
 
 def ssd_box_config(preset: str, input_size: int = 300) -> DefaultBoxConfig:
-    """The default-box configuration named `preset` for SSD300 or SSD512.
+    r"""The default-box configuration named `preset` for SSD300 or SSD512.
 
     SSD512 has Caffe-style presets only; `"torchvision"` there means `"caffe_coco"` with clipping (what
-    torchvision's SSD300 preset is at 300), and `"paper"` the paper's formula over the six maps after
-    conv4_3 (at 0.1), as the SSD300 `"paper"` preset.
+    torchvision's SSD300 preset is at 300), and `"paper"` footnote 3's setting: conv4_3 at 0.07, then
+    the formula from $s_\min = 0.15$ to $s_\max = 0.9$ over the six maps after it (the SSD300
+    `"paper"` preset has 0.1, then 0.2 to 0.9, Sec. 3.1).
 
     Args:
         preset: One of `"torchvision"`, `"paper"`, `"caffe_voc"`, `"caffe_coco"`.
@@ -145,7 +146,7 @@ def ssd_box_config(preset: str, input_size: int = 300) -> DefaultBoxConfig:
         return PRESETS[f"{preset}_512"]
     if preset == "torchvision":
         return replace(PRESETS["caffe_coco_512"], clip=True)
-    scales = [0.1, *paper_scales(6)]
+    scales = [0.07, *paper_scales(6, s_min=0.15)]  # footnote 3: "set s_min to 0.15, and 0.07 on conv4_3"
     return replace(PRESETS["caffe_voc_512"], min_sizes=tuple(scales[:-1]), max_sizes=tuple(scales[1:]))
 
 

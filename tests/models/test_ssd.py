@@ -102,6 +102,17 @@ def test_box_presets_reach_the_model(preset):
     assert ssd_box_config(preset, 512).feature_maps == (64, 32, 16, 8, 4, 2, 1)
 
 
+def test_ssd512_paper_preset_follows_footnote_3():
+    # Footnote 3: SSD512 puts 0.07 on conv4_3 and s_min = 0.15, then the formula up to 0.9.
+    model = ssd512_vgg16(num_classes=3, default_boxes="paper")
+    widths = model.priors[:, 2]
+    assert widths.min() * 512 == pytest.approx(0.07 / 2**0.5 * 512)  # the conv4_3 box of ratio 2, 25.3 px
+    assert model.priors[0, 2] * 512 == pytest.approx(35.84)  # the first box: conv4_3's s_1 = 0.07
+    expected = [0.07, 0.15, 0.3, 0.45, 0.6, 0.75, 0.9]
+    assert ssd_box_config("paper", 512).min_sizes == pytest.approx(expected)
+    assert ssd_box_config("paper", 512).max_sizes == pytest.approx([*expected[1:], 1.05])
+
+
 def test_reduced_vgg16_and_heads_follow_the_paper():
     ssd300 = _on_meta(ssd300_vgg16, num_classes=21)
     backbone = ssd300.backbone
