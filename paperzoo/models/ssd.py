@@ -16,8 +16,9 @@ post-processing) live in `paperzoo.detection`; this module holds the network.
 **Deviations and choices.**
 
 - Default boxes, matching and the loss are batched over the images (torchvision loops over them). Each
-  image keeps at least 3 hard negatives, so an image without objects still teaches "background" (see
-  `paperzoo.detection.multibox_loss`); `min_negatives=0` gives torchvision's loss.
+  image keeps at least 3 hard negatives, so an image without objects still teaches "background" when
+  the batch has a positive (see `paperzoo.detection.multibox_loss`); `min_negatives=0` gives
+  torchvision's loss. A batch without any positive has loss 0, as the paper sets it for N = 0.
 - The default `default_boxes="torchvision"` for SSD300 (Caffe's COCO sizes, clipped) keeps the model
   interchangeable with torchvision's `ssd300_vgg16`; `"paper"`, `"caffe_voc"` and `"caffe_coco"` are one
   argument away.
@@ -356,7 +357,8 @@ class SSD(nn.Module):
         topk_candidates: Candidates kept per class before NMS (400).
         iou_threshold: Matching overlap for positives (0.5, Sec. 2.2).
         neg_pos_ratio: Hard negatives per positive (3, Sec. 2.2).
-        min_negatives: Hard negatives per image even without objects (0 reproduces torchvision).
+        min_negatives: Hard negatives per image even without objects, in a batch with at least one
+            positive (0 reproduces torchvision; a batch with none has loss 0, Sec. 2.2).
         antialias: Antialias when downscaling images (torchvision's detectors do not).
     """
 
