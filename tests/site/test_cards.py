@@ -211,6 +211,18 @@ def test_get_reads_constants():
     assert cardlib.evaluate(spec) == pytest.approx(30)
 
 
+def test_prose_quotes_computed_values_and_settings_are_labelled():
+    md = markdown.Markdown(extensions=["paperzoo._site.blocks"])
+    html = md.convert("The smallest box is {{ ssd:notes-smallest-object }}; `{{ ssd:x }}` stays.")
+    assert "The smallest box is 30 px;" in html and "{{ ssd:x }}" in html
+    with pytest.raises(ValueError, match="no computed claim 'ssd300-fps'"):
+        markdown.Markdown(extensions=["paperzoo._site.blocks"]).convert("{{ ssd:ssd300-fps }}")
+    with pytest.raises(FileNotFoundError):
+        markdown.Markdown(extensions=["paperzoo._site.blocks"]).convert("{{ robots:x }}")
+    lines = render_claims(_card(claims=[_claim(kind="setting")]), "en")
+    assert "✓ matches · reads back a setting" in lines[2]
+
+
 def test_chinese_tables_translate_headers_and_paper_references():
     card = _card(claims=[_claim(source="Table 6, Sec. 3.1"), _claim(id="zh", source="x", source_zh="原笔记")])
     lines = render_claims(card, "zh")
