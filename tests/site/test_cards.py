@@ -120,11 +120,38 @@ def _claim(**overrides):
         ({"claims": [_claim(status="deviation", expected=3)]}, "needs an 'explanation'"),
         ({"claims": [_claim(compute={"call": "os:system", "args": ["ls"]})]}, "call must be"),
         ({"claims": [_claim(), _claim()]}, "unique"),
+        # "3.4" is anything that rounds to 3.4: a matching claim may not accept 3.3 or 3.5.
+        ({"claims": [_claim(stated=3.4, unit="M", tolerance=0.1)]}, r"wider than the precision .* \(±0.05\)"),
+        ({"claims": [_claim(stated=569, unit="M", tolerance=1.0)]}, r"precision of the stated 569 \(±0.5\)"),
+        ({"claims": [_claim(kind="guess")]}, "kind must be one of"),
+        ({"claims": [_claim(compute={"get": "paperzoo.detection.default_boxes:PRESETS"})]}, "kind: setting"),
+        (
+            {"claims": [_claim(compute={"call": "paperzoo.registry:get_model_info", "args": ["x"]})]},
+            "setting",
+        ),
     ],
 )
 def test_schema_errors_name_the_problem(overrides, message):
     with pytest.raises(cardlib.CardError, match=message):
         cardlib.validate_card(_card(**overrides), "toy")
+
+
+def test_tolerances_follow_the_stated_precision_unless_explained():
+    assert [cardlib.rounding_tolerance(v) for v in (3.4, 569, 94.86, 0.11306, 8732)] == pytest.approx(
+        [0.05, 0.5, 0.005, 0.000005, 0.5]
+    )
+    within = _claim(stated=3.4, unit="M", tolerance=0.05, compute={"call": "operator:add", "args": [3, 0.43]})
+    cardlib.validate_card(_card(claims=[within]), "toy")
+    wider = {**within, "tolerance": 0.1, "explanation": "the paper writes round figures"}
+    cardlib.validate_card(_card(claims=[wider]), "toy")
+    setting = _claim(kind="setting", compute={"get": "paperzoo.detection.default_boxes:PRESETS"})
+    cardlib.validate_card(_card(claims=[setting]), "toy")
+
+
+def test_the_cards_matching_tolerances_are_the_stated_precision_or_explained():
+    for card_id, claim in CLAIMS:
+        if claim["status"] == "matches" and not claim.get("explanation"):
+            assert claim["tolerance"] <= cardlib.rounding_tolerance(claim["stated"]) * (1 + 1e-9), card_id
 
 
 def test_a_drifting_matching_claim_fails():
