@@ -255,3 +255,23 @@ def test_chinese_tables_translate_headers_and_paper_references():
     lines = render_claims(card, "zh")
     assert lines[0].startswith("| 论断 | 出处 | 论文 |")
     assert "| 表 6, 第 3.1 节 |" in lines[2] and "| 原笔记 |" in lines[3] and "✓ 一致" in lines[2]
+
+
+@pytest.mark.parametrize("page", ["ssd.md", "ssd.zh.md"])
+def test_ssd_implementation_sections_list_every_builder(page):
+    # The Chinese SSD page used to name only the two VGG builders, not the SSDLite ones.
+    text = (ROOT / "docs" / "object-detection" / page).read_text(encoding="utf-8")
+    section = re.search(r"^## (?:Implementation|实现)\n(.*?)^## ", text, re.S | re.M)[1]
+    for builder in CARDS["ssd"]["builders"]:
+        assert f"`{builder}`" in section and f".{builder}\n" in section, builder
+
+
+def test_ssd_pages_state_the_fixed_facts_in_both_languages():
+    for page in ("ssd.md", "ssd.zh.md"):
+        text = (ROOT / "docs" / "object-detection" / page).read_text(encoding="utf-8")
+        assert "{{ ssd:ssd512-paper-smallest-box }}" in text, page  # footnote 3's SSD512 boxes, computed
+        assert "320×320" in text and "300×300" in text, page  # Table 6's input and the builders' default
+        assert "N = 0" in text, page
+    # The explained-away SSDLite gap at 300×300 is gone from the code and the ledger.
+    for path in (ROOT / "paperzoo" / "models" / "ssdlite.py", ROOT / "docs" / "_cards" / "ssd.yml"):
+        assert "1.22B" not in path.read_text(encoding="utf-8"), path
