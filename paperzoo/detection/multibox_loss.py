@@ -21,10 +21,16 @@ torchvision's whatever its tie order.
 **Difference from torchvision.** An image without objects has no positives, so torchvision (and
 ssd.pytorch, qfgaohao/pytorch-ssd) mine `3 · 0 = 0` negatives for it and it teaches nothing; such
 images are exactly where a detector must learn to say "background". Here each image mines at least
-`min_negatives` negatives (3 by default, as TensorFlow's object detection API does). With
-`min_negatives=0` the loss equals torchvision's `SSD.compute_loss`; for images with at least one
-positive the two always agree. If the whole batch has no positives the loss is divided by 1, so it is
-finite (ssd.pytorch divides by 0 there).
+`min_negatives` negatives (3 by default, as TensorFlow's object detection API does) whenever the batch
+has a positive to normalise by. With `min_negatives=0` the loss equals torchvision's
+`SSD.compute_loss`; for images with at least one positive the two always agree.
+
+**A batch without positives** ($N = 0$) has loss 0, as the paper sets it ("If N = 0, we set the loss to
+0", Sec. 2.2) and as Caffe's and torchvision's losses give (0 positives mine 0 negatives). Mining
+`min_negatives` there would need a normaliser that Eq. 1 does not have: dividing by `max(1, N)`, as an
+earlier paperzoo did, gives a raw sum of background losses on a scale unrelated to the per-positive
+average of every other batch. Both terms stay in the autograd graph, so `backward()` works and gives
+zero gradients (ssd.pytorch divides by 0 there).
 """
 
 from __future__ import annotations
@@ -169,11 +175,12 @@ def multibox_loss(
         gt_deltas: Encoded target offsets `[B, A, 4]` (read only where `gt_labels > 0`).
         neg_pos_ratio: Hard negatives kept per positive (3 in the paper).
         alpha: Weight $\alpha$ of the localisation term (1 in the paper).
-        min_negatives: Negatives kept per image even without positives (see the module notes;
-            0 reproduces torchvision).
+        min_negatives: Negatives kept per image even without positives, in a batch with at least one
+            positive (see the module notes; 0 reproduces torchvision).
 
     Returns:
-        `{"bbox_regression": α·L_loc / N, "classification": L_conf / N}` with `N = max(1, positives)`.
+        `{"bbox_regression": α·L_loc / N, "classification": L_conf / N}` with `N` the positives of the
+            batch; both are 0 when `N = 0` (Sec. 2.2).
     """
     batch, num_priors, _ = cls_logits.shape
     if box_deltas.shape != (batch, num_priors, 4) or gt_deltas.shape != (batch, num_priors, 4):
@@ -185,6 +192,8 @@ def multibox_loss(
         raise ValueError(f"gt_labels must be [B, A] = [{batch}, {num_priors}], got {list(gt_labels.shape)}")
     image, prior = gt_labels.nonzero(as_tuple=True)  # (P,) each: the positives (label > 0)
     num_positive = max(image.numel(), 1)
+    if image.numel() == 0:
+        min_negatives = 0  # Sec. 2.2: "If N = 0, we set the loss to 0" (and 0 positives mine 0 negatives)
     loc_loss = F.smooth_l1_loss(  # only positives are regressed
         box_deltas[image, prior], gt_deltas[image, prior].to(box_deltas.dtype), reduction="sum"
     )

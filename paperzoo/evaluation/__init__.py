@@ -8,13 +8,15 @@ evaluate_voc(predictions, targets, num_classes=21)["map"]
 
 from paperzoo.evaluation.coco import coco_from_targets, evaluate_coco
 from paperzoo.evaluation.detector import evaluate_detector, predict, score_detections
-from paperzoo.evaluation.voc import evaluate_voc, voc_ap
+from paperzoo.evaluation.voc import ELEVEN_POINT_RULES, evaluate_voc, matlab_colon, voc_ap
 
 __all__ = [
+    "ELEVEN_POINT_RULES",
     "coco_from_targets",
     "evaluate_coco",
     "evaluate_detector",
     "evaluate_voc",
+    "matlab_colon",
     "predict",
     "score_detections",
     "voc_ap",

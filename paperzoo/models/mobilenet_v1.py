@@ -7,10 +7,9 @@ input channel) and a pointwise $1\times1$ convolution that mixes channels (Sec. 
 $\frac{1}{N} + \frac{1}{D_K^2}$ of the original. A width multiplier $\alpha$ thins every layer and the input
 resolution $\rho$ shrinks every feature map, trading accuracy for cost (Sec. 3.3-3.4, Tables 6-7).
 
-**Paper vs code.** At 1.0-224 `paperzoo.analysis` counts 568,740,352 Mult-Adds (paper: 569M) and
-4,209,088 conv and FC weights (paper: 4.2M; PyTorch's count with BN and the FC bias is 4,231,976);
-Table 2's shares (1×1 conv 94.86% of Mult-Adds and 74.59% of parameters, ...) are reproduced to
-0.01 points, and so are the costs of every width and resolution of Tables 6 and 7 (within 0.5%).
+**Paper vs code.** The paper's parameter and Mult-Add counts (Tables 2-7 and 9) are claims in
+`docs/_cards/mobilenet-v1.yml`, computed from this module by `paperzoo.analysis` and checked by the
+test suite and the site build; the numbers are on the MobileNetV1 page, not repeated here.
 """
 
 from __future__ import annotations
@@ -54,6 +53,9 @@ SEPARABLE_LAYERS: tuple[tuple[int, int], ...] = (
     (1, 1024),
 )
 
+# Table 5's "Shallow MobileNet" removes "the 5 layers of separable filters with feature size 14x14x512".
+SHALLOW_REMOVED = slice(6, 11)
+
 # TF-slim's `min_depth`: no layer is thinner than 8 channels at small alpha.
 MIN_CHANNELS = 8
 
@@ -90,23 +92,40 @@ class MobileNetV1(nn.Module):
     r"""MobileNetV1 (Table 1) with width multiplier $\alpha$ and any input resolution >= 32.
 
     `features` is an `nn.Sequential`: `features[0]` is the stem conv, `features[1:14]` are the 13
-    depthwise-separable layers. The output stride is 16 after `features[11]` (512 channels, 19x19 at
+    depthwise-separable layers (8 when `shallow`). The output stride is 16 after `features[11]` (512 channels, 19x19 at
     300x300: where SSDLite-MobileNetV1 attaches its first head) and 32 after `features[13]`.
 
     Args:
         width_mult: Width multiplier $\alpha$ (Sec. 3.3), e.g. 1.0, 0.75, 0.5, 0.25.
         num_classes: Number of output classes.
         dropout: Dropout rate before the classifier. The paper gives none; TF-slim keeps 0.999.
+        full_conv: Table 4's "Conv MobileNet": a full 3x3 conv + BN + ReLU in place of each
+            depthwise-separable layer.
+        shallow: Table 5's "Shallow MobileNet": without the five separable layers on 14x14x512 maps.
     """
 
-    def __init__(self, *, width_mult: float = 1.0, num_classes: int = 1000, dropout: float = 0.001) -> None:
+    def __init__(
+        self,
+        *,
+        width_mult: float = 1.0,
+        num_classes: int = 1000,
+        dropout: float = 0.001,
+        full_conv: bool = False,
+        shallow: bool = False,
+    ) -> None:
         super().__init__()
         check_classifier_args(width_mult=width_mult, num_classes=num_classes, dropout=dropout)
         channels = scaled_channels(STEM_CHANNELS, width_mult)
         layers: list[nn.Module] = [Conv2dNormActivation(3, channels, kernel_size=3, stride=2)]
-        for stride, out_channels in SEPARABLE_LAYERS:
+        table = list(SEPARABLE_LAYERS)
+        if shallow:
+            del table[SHALLOW_REMOVED]
+        for stride, out_channels in table:
             out_channels = scaled_channels(out_channels, width_mult)
-            layers.append(DepthwiseSeparableConv(channels, out_channels, stride))
+            if full_conv:
+                layers.append(Conv2dNormActivation(channels, out_channels, kernel_size=3, stride=stride))
+            else:
+                layers.append(DepthwiseSeparableConv(channels, out_channels, stride))
             channels = out_channels
         self.features = nn.Sequential(*layers)
         self.num_features = channels
@@ -145,7 +164,13 @@ class MobileNetV1(nn.Module):
     paper=PAPER, task="classification", input_size=(224, 224), docs="object-detection/mobilenet-v1/"
 )
 def mobilenet_v1(
-    *, width_mult: float = 1.0, num_classes: int = 1000, dropout: float = 0.001, weights: None = None
+    *,
+    width_mult: float = 1.0,
+    num_classes: int = 1000,
+    dropout: float = 0.001,
+    full_conv: bool = False,
+    shallow: bool = False,
+    weights: None = None,
 ) -> MobileNetV1:
     r"""MobileNetV1 of Table 1; Tables 6-7 vary `width_mult` and the input resolution.
 
@@ -153,6 +178,8 @@ def mobilenet_v1(
         width_mult: Width multiplier $\alpha$.
         num_classes: Number of output classes.
         dropout: Dropout rate before the classifier.
+        full_conv: Table 4's "Conv MobileNet" (full 3x3 convs instead of separable layers).
+        shallow: Table 5's "Shallow MobileNet" (without the five 14x14x512 separable layers).
         weights: Must be `None`: there are no MobileNetV1 weights in torchvision's weights API.
 
     Returns:
@@ -160,4 +187,6 @@ def mobilenet_v1(
     """
     if weights is not None:
         raise ValueError(f"no pretrained weights are available for mobilenet_v1, got weights={weights!r}")
-    return MobileNetV1(width_mult=width_mult, num_classes=num_classes, dropout=dropout)
+    return MobileNetV1(
+        width_mult=width_mult, num_classes=num_classes, dropout=dropout, full_conv=full_conv, shallow=shallow
+    )

@@ -9,15 +9,10 @@ the shortcut joins the thin bottlenecks, the inverse of a ResNet block (Fig. 3).
 The state dict is key-for-key that of `torchvision.models.mobilenet_v2` at every width, so torchvision's
 ImageNet weights load unchanged (through torchvision's weights API: `weights=...`).
 
-**Paper vs code** (224×224, MACs = conv and FC multiply-accumulates, counted by `paperzoo.analysis`):
-
-| α | MACs (paper) | MACs (code) | params (paper) | params (code: weights / + BN and bias) |
-|---|---|---|---|---|
-| 1.0 | 300M | 300,774,272 | 3.4M | 3,469,760 / 3,504,872 |
-| 1.4 | 585M | 582,195,824 | 6.9M | 6,059,840 / 6,108,776 |
-
-The paper's 6.9M parameters for α = 1.4 do not follow from its Table 2 (nor from the authors' TF code,
-whose README gives 6.06M): this is a deviation of the paper, not of the implementation.
+**Paper vs code.** Table 4's parameter and Mult-Add counts are claims in
+`docs/_cards/mobilenet-v2.yml`, computed from this module and checked by the test suite and the site
+build. The paper's 6.9M parameters for α = 1.4 do not follow from its Table 2 (nor from the authors' TF
+code): a deviation of the paper, not of the implementation.
 """
 
 from __future__ import annotations

@@ -16,8 +16,9 @@ post-processing) live in `paperzoo.detection`; this module holds the network.
 **Deviations and choices.**
 
 - Default boxes, matching and the loss are batched over the images (torchvision loops over them). Each
-  image keeps at least 3 hard negatives, so an image without objects still teaches "background" (see
-  `paperzoo.detection.multibox_loss`); `min_negatives=0` gives torchvision's loss.
+  image keeps at least 3 hard negatives, so an image without objects still teaches "background" when
+  the batch has a positive (see `paperzoo.detection.multibox_loss`); `min_negatives=0` gives
+  torchvision's loss. A batch without any positive has loss 0, as the paper sets it for N = 0.
 - The default `default_boxes="torchvision"` for SSD300 (Caffe's COCO sizes, clipped) keeps the model
   interchangeable with torchvision's `ssd300_vgg16`; `"paper"`, `"caffe_voc"` and `"caffe_coco"` are one
   argument away.
@@ -123,11 +124,12 @@ BOX_PRESETS = ("torchvision", "paper", "caffe_voc", "caffe_coco")
 
 
 def ssd_box_config(preset: str, input_size: int = 300) -> DefaultBoxConfig:
-    """The default-box configuration named `preset` for SSD300 or SSD512.
+    r"""The default-box configuration named `preset` for SSD300 or SSD512.
 
     SSD512 has Caffe-style presets only; `"torchvision"` there means `"caffe_coco"` with clipping (what
-    torchvision's SSD300 preset is at 300), and `"paper"` the paper's formula over the six maps after
-    conv4_3 (at 0.1), as the SSD300 `"paper"` preset.
+    torchvision's SSD300 preset is at 300), and `"paper"` footnote 3's setting: conv4_3 at 0.07, then
+    the formula from $s_\min = 0.15$ to $s_\max = 0.9$ over the six maps after it (the SSD300
+    `"paper"` preset has 0.1, then 0.2 to 0.9, Sec. 3.1).
 
     Args:
         preset: One of `"torchvision"`, `"paper"`, `"caffe_voc"`, `"caffe_coco"`.
@@ -146,7 +148,7 @@ def ssd_box_config(preset: str, input_size: int = 300) -> DefaultBoxConfig:
         return PRESETS[f"{preset}_512"]
     if preset == "torchvision":
         return replace(PRESETS["caffe_coco_512"], clip=True)
-    scales = [0.1, *paper_scales(6)]
+    scales = [0.07, *paper_scales(6, s_min=0.15)]  # footnote 3: "set s_min to 0.15, and 0.07 on conv4_3"
     return replace(PRESETS["caffe_voc_512"], min_sizes=tuple(scales[:-1]), max_sizes=tuple(scales[1:]))
 
 
@@ -356,7 +358,8 @@ class SSD(nn.Module):
         topk_candidates: Candidates kept per class before NMS (400).
         iou_threshold: Matching overlap for positives (0.5, Sec. 2.2).
         neg_pos_ratio: Hard negatives per positive (3, Sec. 2.2).
-        min_negatives: Hard negatives per image even without objects (0 reproduces torchvision).
+        min_negatives: Hard negatives per image even without objects, in a batch with at least one
+            positive (0 reproduces torchvision; a batch with none has loss 0, Sec. 2.2).
         antialias: Antialias when downscaling images (torchvision's detectors do not).
     """
 

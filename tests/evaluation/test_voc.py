@@ -2,10 +2,12 @@
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
 from paperzoo.evaluation import coco_from_targets, evaluate_coco, evaluate_voc, voc_ap
+from paperzoo.evaluation.voc import ELEVEN_POINT_RULES, matlab_colon
 
 
 def det(boxes, scores, labels):
@@ -29,6 +31,127 @@ def test_voc_ap_area_and_11_point_by_hand():
     assert voc_ap(recall, precision) == pytest.approx(0.5 + 1 / 3)
     # 11 points: t = 0..0.5 (6 points) see 1, t = 0.6..1 (5 points) see 2/3.
     assert voc_ap(recall, precision, use_07_metric=True) == pytest.approx((6 + 5 * 2 / 3) / 11)
+
+
+# --- VOC2007 11-point rules, against independent re-implementations of each reference ---------------
+
+
+def _devkit_ap(rec: np.ndarray, prec: np.ndarray) -> float:
+    # VOCevaldet.m: `for t=0:0.1:1`; MATLAB's colon makes the first half a + k*d and the second b - k*d.
+    thresholds = [k * 0.1 for k in range(5)] + [0.5] + [1 - (10 - k) * 0.1 for k in range(6, 11)]
+    ap = 0.0
+    for t in thresholds:
+        p = prec[rec >= t].max() if (rec >= t).any() else 0.0
+        ap = ap + p / 11
+    return float(ap)
+
+
+def _python_port_ap(rec: np.ndarray, prec: np.ndarray) -> float:
+    # voc_eval.py (py-faster-rcnn, mmdetection's eval_map with "11points").
+    ap = 0.0
+    for t in np.arange(0.0, 1.1, 0.1):
+        p = 0 if np.sum(rec >= t) == 0 else np.max(prec[rec >= t])
+        ap = ap + p / 11.0
+    return float(ap)
+
+
+def _caffe_ssd_ap(tp: list[int], fp: list[int], num_pos: int) -> float:
+    # weiliu89/caffe src/caffe/util/bbox_util.cpp, ComputeAP "11point": float rec/prec, j / 10. in double.
+    tp_cumsum, fp_cumsum = np.cumsum(tp), np.cumsum(fp)
+    prec = [np.float32(t) / np.float32(t + f) for t, f in zip(tp_cumsum, fp_cumsum, strict=True)]
+    rec = [np.float32(t) / np.float32(num_pos) for t in tp_cumsum]
+    max_precs = [np.float32(0)] * 11
+    start_idx = len(rec) - 1
+    for j in range(10, -1, -1):
+        for i in range(start_idx, -1, -1):
+            if float(rec[i]) < j / 10.0:
+                start_idx = i
+                if j > 0:
+                    max_precs[j - 1] = max_precs[j]
+                break
+            if max_precs[j] < prec[i]:
+                max_precs[j] = prec[i]
+    ap = np.float32(0)
+    for j in range(10, -1, -1):
+        ap = np.float32(ap + max_precs[j] / np.float32(11))
+    return float(ap)
+
+
+def _curve(hits: str, num_pos: int = 10) -> tuple[torch.Tensor, torch.Tensor]:
+    """Recall and precision (float64, as evaluate_voc computes them) of a ranked list of hits ("1") and misses."""
+    tp = torch.tensor([c == "1" for c in hits], dtype=torch.float64).cumsum(0)
+    fp = torch.tensor([c == "0" for c in hits], dtype=torch.float64).cumsum(0)
+    return tp / num_pos, tp / (tp + fp)
+
+
+# Recall lands exactly on 0.3, 0.6 or 0.7 (3, 6 or 7 of 10 positives); then precision drops to a
+# later hit at recall 0.4 (first case) or the list ends (the other two).
+EDGE_CASES = {"0.3": "111" + "0" * 7 + "1", "0.6": "111111" + "0" * 6, "0.7": "1111111" + "0" * 7}
+# AP of each edge case under each rule (devkit, Python port, Caffe), checked below against the
+# re-implementations: 0.3 is reached in Caffe only, 0.6 in the devkit and Caffe, 0.7 in the devkit only.
+EDGE_AP = {
+    "0.3": ((3 + 2 * 4 / 11) / 11, (3 + 2 * 4 / 11) / 11, (4 + 4 / 11) / 11),  # 0.3388, 0.3388, 0.3967
+    "0.6": (7 / 11, 6 / 11, 7 / 11),  # 0.6364, 0.5455, 0.6364
+    "0.7": (8 / 11, 7 / 11, 7 / 11),  # 0.7273, 0.6364, 0.6364
+}
+
+
+def test_matlab_colon_reproduces_matlab():
+    # MATLAB Answers, "How does COLON work?": (0:0.1:0.3) - (0:0.1:0.4)(1:end-1) is 1e-16 * [0 0 -0.2776 -0.5551].
+    short, long = matlab_colon(0.0, 0.1, 0.3), matlab_colon(0.0, 0.1, 0.4)
+    differences = [a - b for a, b in zip(short, long[:-1], strict=True)]
+    assert differences == pytest.approx([0.0, 0.0, -0.2776e-16, -0.5551e-16], abs=1e-20)
+    assert short[-1] == 0.3 and long[3] == 3 * 0.1 != 0.3
+    thresholds = matlab_colon(0.0, 0.1, 1.0)
+    assert len(thresholds) == 11 and thresholds[5] == 0.5 and thresholds[-1] == 1.0
+    assert thresholds[3] == 0.30000000000000004 and thresholds[6] == 0.6 and thresholds[7] == 0.7
+    assert matlab_colon(1.0, -0.25, 0.0) == [1.0, 0.75, 0.5, 0.25, 0.0]
+    with pytest.raises(ValueError, match="pointing from a to b"):
+        matlab_colon(0.0, -0.1, 1.0)
+
+
+@pytest.mark.parametrize("case", sorted(EDGE_CASES))
+def test_eleven_point_rules_at_recall_0_3_0_6_0_7(case):
+    hits = EDGE_CASES[case]
+    recall, precision = _curve(hits)
+    tp = [int(c == "1") for c in hits]
+    expected = {
+        "voc07_devkit": _devkit_ap(recall.numpy(), precision.numpy()),
+        "python_port": _python_port_ap(recall.numpy(), precision.numpy()),
+        "caffe_ssd": _caffe_ssd_ap(tp, [1 - t for t in tp], 10),
+    }
+    for rule in ELEVEN_POINT_RULES:
+        assert voc_ap(recall, precision, use_07_metric=True, eleven_point=rule) == expected[rule], rule
+    assert tuple(expected[r] for r in ELEVEN_POINT_RULES) == pytest.approx(EDGE_AP[case], abs=1e-7)
+    assert voc_ap(recall, precision, use_07_metric=True) == expected["voc07_devkit"]  # the default
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_eleven_point_rules_agree_with_their_references_on_random_curves(seed):
+    generator = torch.Generator().manual_seed(seed)
+    num_pos = int(torch.randint(1, 40, (1,), generator=generator))
+    tp = (torch.rand(60, generator=generator) < 0.4).int().tolist()
+    tp = [t if sum(tp[: i + 1]) <= num_pos else 0 for i, t in enumerate(tp)]
+    recall, precision = _curve("".join(map(str, tp)), num_pos)
+    assert voc_ap(recall, precision, True, "voc07_devkit") == _devkit_ap(recall.numpy(), precision.numpy())
+    assert voc_ap(recall, precision, True, "python_port") == _python_port_ap(
+        recall.numpy(), precision.numpy()
+    )
+    assert voc_ap(recall, precision, True, "caffe_ssd") == _caffe_ssd_ap(tp, [1 - t for t in tp], num_pos)
+
+
+def test_evaluate_voc_passes_the_rule_and_rejects_unknown_ones():
+    # 10 objects of class 1; 3 found first, then 7 false positives, then a 4th: recall hits 0.3 exactly.
+    targets = [gt([[10 * i, 0, 10 * i + 8, 8] for i in range(10)], [1] * 10)]
+    boxes = [[10 * i, 0, 10 * i + 8, 8] for i in range(3)] + [[0, 50, 8, 58]] * 7 + [[30, 0, 38, 8]]
+    predictions = [det(boxes, [1 - 0.01 * i for i in range(11)], [1] * 11)]
+    maps = [
+        evaluate_voc(predictions, targets, 2, use_07_metric=True, eleven_point=r)["map"]
+        for r in ELEVEN_POINT_RULES
+    ]
+    assert maps == pytest.approx(EDGE_AP["0.3"], abs=1e-7)
+    with pytest.raises(ValueError, match="eleven_point must be one of"):
+        evaluate_voc(predictions, targets, 2, use_07_metric=True, eleven_point="voc2012")
 
 
 def test_duplicates_and_misses_by_hand():

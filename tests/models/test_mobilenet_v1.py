@@ -45,6 +45,21 @@ def test_exact_counts_match_tf_slim_reference():
     assert report.params == 4_231_976  # with BN scales/shifts and the FC bias, as PyTorch counts
 
 
+def test_table_4_conv_mobilenet_and_table_5_shallow_mobilenet():
+    with torch.device("meta"):
+        full, shallow = mobilenet_v1(full_conv=True), mobilenet_v1(shallow=True)
+    # Table 4, Conv MobileNet: 4866M Mult-Adds, 29.3M parameters; every layer a full 3x3 conv.
+    assert not any(m.groups > 1 for m in full.modules() if isinstance(m, torch.nn.Conv2d))
+    assert round(count_params(full, include_bn=False) / 1e6, 1) == 29.3
+    macs = complexity(full, (1, 3, 224, 224)).macs
+    # 4867.29M: the paper's 4866M is the count without the FC layer's 1.024M (4866.27M).
+    assert round((macs - 1024 * 1000) / 1e6) == 4866
+    # Table 5, Shallow MobileNet: 307M Mult-Adds, 2.9M parameters; 8 separable layers, not 13.
+    assert len(shallow.features) == 1 + 8
+    assert round(count_params(shallow, include_bn=False) / 1e6, 1) == 2.9
+    assert round(complexity(shallow, (1, 3, 224, 224)).macs / 1e6) == 307
+
+
 def test_table_2_breakdown_by_layer_kind():
     breakdown = _report_at(1.0, 224).breakdown
     paper = {  # Table 2: (Mult-Adds %, parameters %)

@@ -102,6 +102,17 @@ def test_box_presets_reach_the_model(preset):
     assert ssd_box_config(preset, 512).feature_maps == (64, 32, 16, 8, 4, 2, 1)
 
 
+def test_ssd512_paper_preset_follows_footnote_3():
+    # Footnote 3: SSD512 puts 0.07 on conv4_3 and s_min = 0.15, then the formula up to 0.9.
+    model = ssd512_vgg16(num_classes=3, default_boxes="paper")
+    widths = model.priors[:, 2]
+    assert widths.min() * 512 == pytest.approx(0.07 / 2**0.5 * 512)  # the conv4_3 box of ratio 2, 25.3 px
+    assert model.priors[0, 2] * 512 == pytest.approx(35.84)  # the first box: conv4_3's s_1 = 0.07
+    expected = [0.07, 0.15, 0.3, 0.45, 0.6, 0.75, 0.9]
+    assert ssd_box_config("paper", 512).min_sizes == pytest.approx(expected)
+    assert ssd_box_config("paper", 512).max_sizes == pytest.approx([*expected[1:], 1.05])
+
+
 def test_reduced_vgg16_and_heads_follow_the_paper():
     ssd300 = _on_meta(ssd300_vgg16, num_classes=21)
     backbone = ssd300.backbone
@@ -232,14 +243,16 @@ def test_compute_loss_equals_torchvision_for_resized_targets(ssd300, torchvision
 def test_images_without_objects_give_finite_losses_and_gradients(ssd300):
     empty = {"boxes": torch.zeros(0, 4), "labels": torch.zeros(0, dtype=torch.int64)}
     one = {"boxes": torch.tensor([[20.0, 30.0, 200.0, 220.0]]), "labels": torch.tensor([3])}
-    for targets in ([empty, empty], [one, empty]):
+    for targets, empty_image_learns in (([empty, empty], False), ([one, empty], True)):
         head_outputs = {k: v.requires_grad_() for k, v in _random_head_outputs(2, 91).items()}
         losses = ssd300.compute_loss(head_outputs, targets)
         assert all(torch.isfinite(v) for v in losses.values())
         sum(losses.values()).backward()
         grad = head_outputs["cls_logits"].grad
         assert torch.isfinite(grad).all()
-        assert grad[1].abs().sum() > 0  # the empty image still learns "background" (hard negatives)
+        # With a positive in the batch, the empty image still learns "background" (hard negatives);
+        # a batch without any positive has loss 0 (Sec. 2.2, N = 0).
+        assert bool(grad[1].any()) is empty_image_learns
     assert losses["classification"] > 0
 
 

@@ -29,22 +29,40 @@ def _on_meta(builder, **kwargs) -> SSD:
         return builder(**kwargs)
 
 
-# MobileNetV2 paper, Table 6 (81 classes, 300x300) next to our counts; see the ssdlite module docstring.
-# Tolerances: parameters within 1 % (the paper prints 2 significant digits: 4.3M means 4.25M-4.35M);
-# MAdds within 10 % below (0.75B rounds to the paper's 0.8B; 1.22B is 6.5 % under 1.3B, a recorded gap).
+# MobileNetV2 paper, Table 6 (81 classes, 320x320 as Sec. 6.2 says) next to our counts. The paper prints
+# 2 significant digits: 4.3M means 4.25M-4.35M, 0.8B means 0.75B-0.85B.
 TABLE_6 = [
-    (ssdlite_mobilenet_v2, 4.3e6, 0.8e9, 4_320_438, 752_089_136),
-    (ssdlite_mobilenet_v1, 5.1e6, 1.3e9, 5_078_646, 1_215_828_096),
+    (ssdlite_mobilenet_v2, 4.3e6, 0.8e9, 4_320_438, 808_218_304),
+    (ssdlite_mobilenet_v1, 5.1e6, 1.3e9, 5_078_646, 1_326_375_104),
 ]
 
 
 @pytest.mark.parametrize(("builder", "paper_params", "paper_madds", "params", "madds"), TABLE_6)
-def test_parameters_and_madds_against_table_6(builder, paper_params, paper_madds, params, madds):
-    model = _on_meta(builder, num_classes=81)
+def test_parameters_and_madds_against_table_6_at_320(builder, paper_params, paper_madds, params, madds):
+    model = _on_meta(builder, num_classes=81, size=(320, 320))
+    assert model.feature_map_sizes == [(20, 20), (10, 10), (5, 5), (3, 3), (2, 2), (1, 1)]
     assert count_params(model) == params
-    assert network_macs(model, 300) == madds
-    assert abs(params / paper_params - 1) < 0.01
-    assert -0.10 < madds / paper_madds - 1 < 0
+    assert network_macs(model, 320) == madds
+    assert round(params / 1e6, 1) == paper_params / 1e6
+    assert round(madds / 1e9, 1) == paper_madds / 1e9
+    # At the builders' default 300x300 the MAdds are 7-8 % lower; SSDLite-MobileNetV1's 1.22B there was
+    # the "gap" an earlier version explained away.
+    assert network_macs(model, 300) < 0.95 * madds
+
+
+@pytest.mark.parametrize("builder", [ssdlite_mobilenet_v2, ssdlite_mobilenet_v1])
+def test_ssd_prediction_layers_use_regular_convolutions(builder):
+    # Table 5 compares SSDLite's separable prediction layers with SSD's regular ones on the same backbone.
+    lite, ssd = (_on_meta(builder, num_classes=81, prediction_layers=p) for p in ("ssdlite", "ssd"))
+    assert lite.backbone.out_channels == ssd.backbone.out_channels
+    assert count_params(lite.backbone.features) == count_params(ssd.backbone.features)
+    regular = [m for m in ssd.head.modules() if isinstance(m, nn.Conv2d)]
+    assert all(m.kernel_size == (3, 3) and m.groups == 1 for m in regular)
+    extras = [m for m in ssd.backbone.extras.modules() if isinstance(m, nn.Conv2d)]
+    assert [m.groups for m in extras] == [1] * 8 and [m.kernel_size[0] for m in extras] == [1, 3] * 4
+    assert count_params(ssd.head) > 5 * count_params(lite.head)
+    with pytest.raises(ValueError, match="prediction_layers must be one of"):
+        builder(prediction_layers="yolo")
 
 
 def test_mobilenet_v2_heads_sit_on_the_block_15_expansion_and_the_last_layer():
@@ -158,7 +176,7 @@ def test_empty_images_train_without_nan():
     model = ssdlite_mobilenet_v2(**TINY).train()
     empty = {"boxes": torch.zeros(0, 4), "labels": torch.zeros(0, dtype=torch.int64)}
     losses = model([torch.rand(3, 128, 128), torch.rand(3, 100, 140)], [empty, empty])
-    assert losses["bbox_regression"] == 0 and torch.isfinite(losses["classification"])
+    assert losses["bbox_regression"] == 0 and losses["classification"] == 0  # N = 0 (Sec. 2.2)
     losses["classification"].backward()
     assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
 

@@ -120,11 +120,38 @@ def _claim(**overrides):
         ({"claims": [_claim(status="deviation", expected=3)]}, "needs an 'explanation'"),
         ({"claims": [_claim(compute={"call": "os:system", "args": ["ls"]})]}, "call must be"),
         ({"claims": [_claim(), _claim()]}, "unique"),
+        # "3.4" is anything that rounds to 3.4: a matching claim may not accept 3.3 or 3.5.
+        ({"claims": [_claim(stated=3.4, unit="M", tolerance=0.1)]}, r"wider than the precision .* \(±0.05\)"),
+        ({"claims": [_claim(stated=569, unit="M", tolerance=1.0)]}, r"precision of the stated 569 \(±0.5\)"),
+        ({"claims": [_claim(kind="guess")]}, "kind must be one of"),
+        ({"claims": [_claim(compute={"get": "paperzoo.detection.default_boxes:PRESETS"})]}, "kind: setting"),
+        (
+            {"claims": [_claim(compute={"call": "paperzoo.registry:get_model_info", "args": ["x"]})]},
+            "setting",
+        ),
     ],
 )
 def test_schema_errors_name_the_problem(overrides, message):
     with pytest.raises(cardlib.CardError, match=message):
         cardlib.validate_card(_card(**overrides), "toy")
+
+
+def test_tolerances_follow_the_stated_precision_unless_explained():
+    assert [cardlib.rounding_tolerance(v) for v in (3.4, 569, 94.86, 0.11306, 8732)] == pytest.approx(
+        [0.05, 0.5, 0.005, 0.000005, 0.5]
+    )
+    within = _claim(stated=3.4, unit="M", tolerance=0.05, compute={"call": "operator:add", "args": [3, 0.43]})
+    cardlib.validate_card(_card(claims=[within]), "toy")
+    wider = {**within, "tolerance": 0.1, "explanation": "the paper writes round figures"}
+    cardlib.validate_card(_card(claims=[wider]), "toy")
+    setting = _claim(kind="setting", compute={"get": "paperzoo.detection.default_boxes:PRESETS"})
+    cardlib.validate_card(_card(claims=[setting]), "toy")
+
+
+def test_the_cards_matching_tolerances_are_the_stated_precision_or_explained():
+    for card_id, claim in CLAIMS:
+        if claim["status"] == "matches" and not claim.get("explanation"):
+            assert claim["tolerance"] <= cardlib.rounding_tolerance(claim["stated"]) * (1 + 1e-9), card_id
 
 
 def test_a_drifting_matching_claim_fails():
@@ -211,8 +238,40 @@ def test_get_reads_constants():
     assert cardlib.evaluate(spec) == pytest.approx(30)
 
 
+def test_prose_quotes_computed_values_and_settings_are_labelled():
+    md = markdown.Markdown(extensions=["paperzoo_site.blocks"])
+    html = md.convert("The smallest box is {{ ssd:notes-smallest-object }}; `{{ ssd:x }}` stays.")
+    assert "The smallest box is 30 px;" in html and "{{ ssd:x }}" in html
+    with pytest.raises(ValueError, match="no computed claim 'ssd300-fps'"):
+        markdown.Markdown(extensions=["paperzoo_site.blocks"]).convert("{{ ssd:ssd300-fps }}")
+    with pytest.raises(FileNotFoundError):
+        markdown.Markdown(extensions=["paperzoo_site.blocks"]).convert("{{ robots:x }}")
+    lines = render_claims(_card(claims=[_claim(kind="setting")]), "en")
+    assert "✓ matches · reads back a setting" in lines[2]
+
+
 def test_chinese_tables_translate_headers_and_paper_references():
     card = _card(claims=[_claim(source="Table 6, Sec. 3.1"), _claim(id="zh", source="x", source_zh="原笔记")])
     lines = render_claims(card, "zh")
     assert lines[0].startswith("| 论断 | 出处 | 论文 |")
     assert "| 表 6, 第 3.1 节 |" in lines[2] and "| 原笔记 |" in lines[3] and "✓ 一致" in lines[2]
+
+
+@pytest.mark.parametrize("page", ["ssd.md", "ssd.zh.md"])
+def test_ssd_implementation_sections_list_every_builder(page):
+    # The Chinese SSD page used to name only the two VGG builders, not the SSDLite ones.
+    text = (ROOT / "docs" / "object-detection" / page).read_text(encoding="utf-8")
+    section = re.search(r"^## (?:Implementation|实现)\n(.*?)^## ", text, re.S | re.M)[1]
+    for builder in CARDS["ssd"]["builders"]:
+        assert f"`{builder}`" in section and f".{builder}\n" in section, builder
+
+
+def test_ssd_pages_state_the_fixed_facts_in_both_languages():
+    for page in ("ssd.md", "ssd.zh.md"):
+        text = (ROOT / "docs" / "object-detection" / page).read_text(encoding="utf-8")
+        assert "{{ ssd:ssd512-paper-smallest-box }}" in text, page  # footnote 3's SSD512 boxes, computed
+        assert "320×320" in text and "300×300" in text, page  # Table 6's input and the builders' default
+        assert "N = 0" in text, page
+    # The explained-away SSDLite gap at 300×300 is gone from the code and the ledger.
+    for path in (ROOT / "paperzoo" / "models" / "ssdlite.py", ROOT / "docs" / "_cards" / "ssd.yml"):
+        assert "1.22B" not in path.read_text(encoding="utf-8"), path

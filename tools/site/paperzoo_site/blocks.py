@@ -19,6 +19,11 @@ validation checks the generated links). Kinds:
 
 Blocks inside other fences are left alone (so the contributing guide can show them). Chinese pages
 (`*.zh.md`) get Chinese headers; `lang: en|zh` in the body overrides.
+
+Prose quotes a computed number with `{{ card-id:claim-id }}`: it becomes the claim's computed value,
+formatted as in the claims table (e.g. `{{ ssd:notes-smallest-object }}` gives "30 px"), so a sentence
+cannot drift from the code; an unknown card or claim, or an unverifiable claim, fails the build. Right
+after a backtick the braces stay literal.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ __all__ = ["BlocksExtension", "makeExtension", "versions_line"]
 
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^`\s]*)")
 _KIND = re.compile(r"^paperzoo-(?P<kind>[a-z]+)$")
+_VALUE = re.compile(r"(?<!`)\{\{\s*(?P<card>[a-z0-9-]+):(?P<claim>[a-z0-9-]+)\s*\}\}")
 
 SECTIONS_ZH = {
     "attention": "注意力机制", "classification": "图像分类", "object-detection": "目标检测", "face": "人脸",
@@ -53,6 +59,7 @@ TEXT = {
         "claim": "Claim", "where": "Where stated", "paper": "Paper", "paperzoo": "paperzoo",
         "difference": "Difference", "status": "Status", "matches": "✓ matches",
         "deviation": "⚠ explained deviation", "unverifiable": "– not verifiable here", "notes": "Notes",
+        "setting": "reads back a setting",
         "note": "note", "cite": "Cite", "builders": "Implemented in paperzoo by",
         "versions": "Computed by paperzoo {paperzoo} with torch {torch} when this page was built.",
         "no_builders": "Notes only: no implementation yet.",
@@ -66,6 +73,7 @@ TEXT = {
     "zh": {
         "claim": "论断", "where": "出处", "paper": "论文", "paperzoo": "paperzoo", "difference": "差值",
         "status": "状态", "matches": "✓ 一致", "deviation": "⚠ 有出入（已解释）", "unverifiable": "– 无法在此验证",
+        "setting": "读取的是设置",
         "notes": "说明", "note": "说明", "versions": "本页数字由 paperzoo {paperzoo} 与 torch {torch} 在构建时计算。",
         "cite": "引用", "no_claims": "本页还没有经过检查的论断。", "builders": "paperzoo 中的实现",
         "no_builders": "仅有笔记，暂无实现。", "year": "年份",
@@ -145,6 +153,8 @@ def render_claims(card: Mapping[str, Any], lang: str) -> list[str]:
     for claim in card["claims"]:
         result = cardlib.check_claim(card["id"], claim)
         status = text[claim["status"]]
+        if claim.get("kind") == "setting":
+            status += f" · {text['setting']}"
         explanation = _localized(claim, "explanation", lang)
         if explanation:
             notes.append(explanation)
@@ -265,6 +275,14 @@ class _BlocksPreprocessor(Preprocessor):
     def _card(self, options: Mapping[str, Any]) -> dict[str, Any]:
         return cardlib.load_card(Path(self.cards_dir) / f"{options['card']}.yml")
 
+    def _value(self, match: re.Match[str]) -> str:
+        """A claim's computed value for `{{ card:claim }}` in prose."""
+        card = self._card({"card": match["card"]})
+        claim = next((c for c in card["claims"] if c["id"] == match["claim"]), None)
+        if claim is None or claim["status"] == "unverifiable":
+            raise ValueError(f"{match[0]} on {self._page()[0]}: no computed claim {match['claim']!r}")
+        return _format(cardlib.check_claim(card["id"], claim).computed, claim)
+
     def expand(self, kind: str, options: Mapping[str, Any]) -> list[str]:
         page, lang = self._page()
         lang = options.get("lang", lang)
@@ -287,7 +305,7 @@ class _BlocksPreprocessor(Preprocessor):
         while i < len(lines):
             match = _FENCE.match(lines[i])
             if match is None:
-                out.append(lines[i])
+                out.append(_VALUE.sub(self._value, lines[i]))
                 i += 1
                 continue
             indent, fence = match["indent"], match["fence"]

@@ -11,6 +11,12 @@ and one of three statuses:
   (a deviation that disappeared is a stale card);
 - `unverifiable`: nothing here can compute it (ImageNet accuracy, GPU timings); `explanation` says why.
 
+A `matches` claim's `tolerance` is at most half a unit in the last digit of `stated` (a paper's "3.4M"
+is any value that rounds to 3.4: tolerance 0.05), unless its `explanation` says why a wider one is
+right. A claim whose computed value only reads back one of paperzoo's own settings (a constant, a
+registry entry, a constructor default) proves nothing about the code and says so with `kind: setting`;
+a top-level `get` or a `paperzoo.registry` call must carry it.
+
 `compute` is data, never code: `{call: "package.module:function", args: [...], kwargs: {...},
 item: [key or attribute, ...], scale: 100, device: meta}`, or `{get: "package.module:NAME", item: [...]}`
 to read a constant such as a preset table. Calls run under `torch.device("meta")`
@@ -41,6 +47,7 @@ import yaml
 
 __all__ = [
     "CARDS_DIR",
+    "KINDS",
     "SECTIONS",
     "STATUSES",
     "UNITS",
@@ -51,6 +58,7 @@ __all__ = [
     "check_claim",
     "load_card",
     "load_cards",
+    "rounding_tolerance",
     "validate_card",
 ]
 
@@ -97,8 +105,10 @@ _CARD_KEYS = {
 _CLAIM_REQUIRED = {"id": str, "claim": str, "source": str, "stated": (int, float), "unit": str, "status": str}
 _CLAIM_OPTIONAL = {
     "claim_zh": str, "source_zh": str, "compute": dict, "tolerance": (int, float), "expected": (int, float),
-    "explanation": str, "explanation_zh": str, "digits": int,
+    "explanation": str, "explanation_zh": str, "digits": int, "kind": str,
 }  # fmt: skip
+# `kind: setting`: the value reads back paperzoo's own configuration (shown as such on the page).
+KINDS = ("computed", "setting")
 
 
 class CardError(ValueError):
@@ -160,6 +170,33 @@ def _validate_compute(card_id: str, where: str, spec: Any) -> None:
             _validate_compute(card_id, where, value)
 
 
+def rounding_tolerance(stated: float) -> float:
+    """Half a unit in the last digit of `stated` as written: 0.05 for 3.4, 0.5 for 569, 0.005 for 94.86."""
+    decimals = len(f"{float(stated):.10f}".rstrip("0").split(".")[1])
+    return 0.5 * 10.0**-decimals
+
+
+def _reads_a_setting(spec: Mapping[str, Any]) -> bool:
+    return "get" in spec or str(spec.get("call", "")).startswith("paperzoo.registry:")
+
+
+def _validate_claim_values(card_id: str, where: str, claim: Mapping[str, Any]) -> None:
+    kind = claim.get("kind", "computed")
+    if kind not in KINDS:
+        raise _fail(card_id, f"{where}: kind must be one of {KINDS}, got {kind!r}")
+    if "compute" in claim and _reads_a_setting(claim["compute"]) and kind != "setting":
+        raise _fail(card_id, f"{where}: the compute spec reads back a setting; mark it `kind: setting`")
+    if claim["status"] != "matches" or claim.get("explanation"):
+        return
+    widest = rounding_tolerance(claim["stated"])
+    if claim["tolerance"] > widest * (1 + 1e-9):
+        raise _fail(
+            card_id,
+            f"{where}: tolerance {claim['tolerance']} is wider than the precision of the stated "
+            f"{claim['stated']} (±{widest:g}); narrow it, or say why in 'explanation'",
+        )
+
+
 def _validate_claim(card_id: str, claim: Any, seen: set[str]) -> None:
     if not isinstance(claim, Mapping):
         raise _fail(card_id, f"a claim must be a mapping, got {claim!r}")
@@ -186,6 +223,7 @@ def _validate_claim(card_id: str, claim: Any, seen: set[str]) -> None:
         raise _fail(card_id, f"{where}: a matching claim has no 'expected' (it is 'stated')")
     if "compute" in claim:
         _validate_compute(card_id, where, claim["compute"])
+    _validate_claim_values(card_id, where, claim)
 
 
 def validate_card(card: Any, card_id: str) -> dict[str, Any]:
