@@ -11,9 +11,10 @@ from pathlib import Path
 from paperzoo.cli.options import (
     add_batch_size_option,
     add_checkpoint_options,
-    add_device_option,
+    add_device_argument,
     bounded,
     limits_help,
+    resolve_device,
 )
 
 NAME = "detect"
@@ -29,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--score-thresh", type=bounded("score_thresh", float), default=0.5,
                         help=f"keep detections above (default: 0.5) {limits_help('score_thresh')}")  # fmt: skip
     add_batch_size_option(parser, 8, "images per forward pass (default: 8)")
-    add_device_option(parser)
+    add_device_argument(parser)
 
 
 def output_paths(images: Sequence[Path], out: Path) -> list[Path]:
@@ -55,7 +56,6 @@ def run(args: argparse.Namespace) -> int:
     from paperzoo.cli import CliError
     from paperzoo.data.files import read_image
     from paperzoo.training import load_trained_model
-    from paperzoo.training.device import resolve_device
 
     if args.out.exists() and not args.out.is_dir():
         raise CliError(f"--out {args.out} is a file, not a folder")

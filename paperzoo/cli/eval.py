@@ -8,8 +8,10 @@ import json
 from paperzoo.cli.options import (
     add_batch_size_option,
     add_checkpoint_options,
-    add_device_option,
+    add_data_argument,
+    add_device_argument,
     add_shapes_options,
+    resolve_device,
     shapes_options,
 )
 
@@ -19,12 +21,12 @@ HELP = "Evaluate a trained checkpoint: VOC mAP@0.5 (area and 11-point) and COCO 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_checkpoint_options(parser)
-    parser.add_argument("--data", default="shapes", help="shapes (default), voc:PATH or coco:PATH")
+    add_data_argument(parser)
     parser.add_argument(
         "--split", choices=("val", "train"), default="val", help="split to evaluate (default: val)"
     )
     add_batch_size_option(parser, 8, "images per forward pass (default: 8)")
-    add_device_option(parser)
+    add_device_argument(parser)
     add_shapes_options(parser, ("num_images",))
     parser.add_argument("--json", action="store_true", help="print the metrics as JSON")
 
@@ -34,7 +36,6 @@ def run(args: argparse.Namespace) -> int:
     from paperzoo.data import dataset_from_spec
     from paperzoo.evaluation import evaluate_detector
     from paperzoo.training import load_trained_model
-    from paperzoo.training.device import resolve_device
 
     device = resolve_device(args.device)
     model, state = load_trained_model(args.checkpoint, args.model, device)

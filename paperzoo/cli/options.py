@@ -1,4 +1,7 @@
-"""Options shared by several sub-commands, their ranges, and the argparse types that enforce them.
+"""Options and their resolution shared by the sub-commands that load data or run a model, with their ranges.
+
+Kept apart from any one command so that `eval` and `detect` do not import `train`, and so that choosing
+a device for inference does not go through the distributed-training initialiser.
 
 Every numeric option is checked when the command line is parsed, so a value that would make a command
 do nothing (`--batch-size -1`) or exhaust memory (`--image-size 1000000`) stops before any work with
@@ -10,20 +13,26 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from paperzoo.training.device import DEVICES
+if TYPE_CHECKING:  # torch is imported only when a command runs, so `paperzoo --help` stays fast
+    import torch
 
 __all__ = [
+    "DEVICES",
     "LIMITS",
     "add_batch_size_option",
     "add_checkpoint_options",
-    "add_device_option",
+    "add_data_argument",
+    "add_device_argument",
     "add_shapes_options",
     "bounded",
     "limits_help",
+    "resolve_device",
     "shapes_options",
 ]
+
+DEVICES = ("cpu", "cuda")
 
 # Option -> (smallest, largest) accepted value. The upper limits keep one image, one model or one
 # index list far below the memory of a workstation; raise them here if a real use needs more.
@@ -74,9 +83,29 @@ def add_checkpoint_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_device_option(parser: argparse.ArgumentParser, help: str = "device (default: cpu)") -> None:
-    """`--device cpu|cuda`."""
-    parser.add_argument("--device", choices=DEVICES, default="cpu", help=help)
+def add_device_argument(parser: argparse.ArgumentParser, purpose: str = "device") -> None:
+    """`--device cpu|cuda` (default: cpu)."""
+    parser.add_argument("--device", choices=DEVICES, default="cpu", help=f"{purpose} (default: cpu)")
+
+
+def add_data_argument(parser: argparse.ArgumentParser) -> None:
+    """`--data shapes|voc:PATH|coco:PATH` (default: shapes)."""
+    parser.add_argument("--data", default="shapes", help="shapes (default), voc:PATH or coco:PATH")
+
+
+def resolve_device(name: str) -> torch.device:
+    """The `torch.device` for `--device`, for a single process (inference, evaluation).
+
+    Raises:
+        ValueError: If `name` is unknown, or CUDA is asked for but not available.
+    """
+    import torch
+
+    if name not in DEVICES:
+        raise ValueError(f"device must be one of {', '.join(DEVICES)}, got {name!r}")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda was asked for but torch.cuda.is_available() is False")
+    return torch.device(name)
 
 
 def add_batch_size_option(parser: argparse.ArgumentParser, default: int | None, help: str) -> None:

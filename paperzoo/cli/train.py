@@ -7,7 +7,8 @@ from pathlib import Path
 
 from paperzoo.cli.options import (
     add_batch_size_option,
-    add_device_option,
+    add_data_argument,
+    add_device_argument,
     add_shapes_options,
     bounded,
     limits_help,
@@ -24,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model", help=f"registered detection model (default: the recipe's, else {DEFAULT_MODEL})"
     )
-    parser.add_argument("--data", default="shapes", help="shapes (default), voc:PATH or coco:PATH")
+    add_data_argument(parser)
     parser.add_argument("--recipe", help="training recipe (default: <model>_shapes or <model>_voc)")
     parser.add_argument(
         "--epochs",
@@ -38,7 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=bounded("eval_every"),
         help=f"evaluate every N epochs (default: the recipe's) {limits_help('eval_every')}",
     )
-    add_device_option(parser, "training device (default: cpu)")
+    add_device_argument(parser, "training device")
     parser.add_argument(
         "--out",
         type=Path,
