@@ -56,8 +56,7 @@ def to_rgb(image: Image.Image, path: Path) -> Image.Image:
     image = ImageOps.exif_transpose(image)
     if image.mode in _WIDE_GREY or image.mode == "F":
         return _wide_grey_to_l(image, path).convert("RGB")
-    transparent = "A" in image.mode or image.mode.endswith("a") or "transparency" in image.info
-    if transparent:
+    if image.has_transparency_data:  # an alpha band, or a transparent palette index or colour
         rgba = image.convert("RGBA")  # also premultiplied 'RGBa'/'La' and palette or RGB transparency
         background = Image.new("RGBA", rgba.size, (*TRANSPARENT_BACKGROUND, 255))
         return Image.alpha_composite(background, rgba).convert("RGB")

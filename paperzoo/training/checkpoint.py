@@ -57,8 +57,10 @@ def _verify_checksums(path: Path) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
             damaged = archive.testzip()
-    except zipfile.BadZipFile as exc:
-        raise CheckpointError(f"checkpoint {path} is corrupt or truncated: {exc}") from None
+    except Exception as exc:  # a damaged archive fails in many ways: BadZipFile, UnicodeDecodeError, ...
+        raise CheckpointError(
+            f"checkpoint {path} is corrupt or truncated: {exc or type(exc).__name__}"
+        ) from None
     if damaged is not None:
         raise CheckpointError(
             f"checkpoint {path} is corrupt: its part {damaged!r} fails its CRC-32 checksum "

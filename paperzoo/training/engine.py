@@ -134,6 +134,9 @@ class Trainer:
             raise ValueError(
                 f"batch size {recipe.batch_size} is not divisible by the {self.context.world_size} processes"
             )
+        for name, dataset in (("training", train_set), ("validation", val_set)):
+            if dataset is not None and len(dataset) == 0:
+                raise ValueError(f"the {name} set is empty")
         self.module = model.to(self.context.device)
         self.model: nn.Module = self.module
         if self.context.enabled:
@@ -202,16 +205,14 @@ class Trainer:
         """The checks `fit` runs before the first step; each failure names what to change.
 
         Raises:
-            ValueError: If a dataset is empty, an image file is missing, or the last batch of an
-                epoch is too small for the model.
+            ValueError: If an image file is missing, or the last batch of an epoch is too small
+                for the model.
             OSError: If the output folder cannot be created or written, or the first image of a
                 dataset cannot be read.
         """
         for name, dataset in (("training", self.train_set), ("validation", self.val_set)):
             if dataset is None:
                 continue
-            if len(dataset) == 0:
-                raise ValueError(f"the {name} set is empty")
             missing = [path for path in getattr(dataset, "image_files", list)() if not path.is_file()]
             if missing:
                 raise FileNotFoundError(
@@ -333,7 +334,7 @@ class Trainer:
             self.batches_done += 1
             self.global_step += 1
             self._rng_before_batch = capture_rng_state()  # the state the next batch is drawn with
-        self._committing = False
+            self._committing = False  # complete: a deferred interrupt raised on leaving saves this step
         return {"loss": loss.item(), **{key: value.item() for key, value in losses.items()}}
 
     def evaluate(self) -> dict[str, float]:
