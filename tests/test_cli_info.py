@@ -47,10 +47,10 @@ def test_text_output_shows_table_2(capsys):
     ("argv", "message"),
     [
         (["mobilenet_v3"], "unknown model 'mobilenet_v3'; did you mean mobilenet_v2, mobilenet_v1"),
-        (["mobilenet_v2", "--width-mult", "0"], "width_mult must be > 0, got 0.0"),
-        (["mobilenet_v2", "--num-classes", "0"], "num_classes must be >= 1, got 0"),
+        (["mobilenet_v2", "--width-mult", "0"], "argument --width-mult: must be in [0.05, 4], got 0"),
+        (["mobilenet_v2", "--num-classes", "0"], "argument --num-classes: must be in [1, 100000], got 0"),
         (["mobilenet_v2", "--resolution", "16"], "expected height and width >= 32, got 16x16"),
-        (["mobilenet_v2", "--resolution", "0"], "--resolution must be a positive int, got 0"),
+        (["mobilenet_v2", "--resolution", "0"], "argument --resolution: must be in [16, 2048], got 0"),
     ],
 )
 def test_user_errors_exit_2_with_one_line(capsys, argv, message):

@@ -4,26 +4,47 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+from collections.abc import Sequence
 from pathlib import Path
 
-from paperzoo.cli.options import add_device_argument, resolve_device
+from paperzoo.cli.options import (
+    add_batch_size_option,
+    add_checkpoint_options,
+    add_device_argument,
+    bounded,
+    limits_help,
+    resolve_device,
+)
 
 NAME = "detect"
 HELP = "Detect objects in images with a trained checkpoint; write annotated PNGs and detections.json."
+REPORT_NAME = "detections.json"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("images", nargs="+", type=Path, metavar="IMAGE", help="image files")
-    parser.add_argument("--model", help="model the checkpoint must belong to (default: the one it records)")
-    parser.add_argument(
-        "--checkpoint", type=Path, required=True, help="checkpoint.pt written by paperzoo train"
-    )
-    parser.add_argument("-o", "--out", type=Path, default=Path("detections"), help="output folder")
-    parser.add_argument(
-        "--score-thresh", type=float, default=0.5, help="keep detections above (default: 0.5)"
-    )
-    parser.add_argument("--batch-size", type=int, default=8, help="images per forward pass (default: 8)")
+    add_checkpoint_options(parser)
+    parser.add_argument("-o", "--out", type=Path, default=Path("detections"),
+                        help="output folder (default: detections); inputs in it are never replaced")  # fmt: skip
+    parser.add_argument("--score-thresh", type=bounded("score_thresh", float), default=0.5,
+                        help=f"keep detections above (default: 0.5) {limits_help('score_thresh')}")  # fmt: skip
+    add_batch_size_option(parser, 8, "images per forward pass (default: 8)")
     add_device_argument(parser)
+
+
+def output_paths(images: Sequence[Path], out: Path) -> list[Path]:
+    """`OUT/<stem>.png` for each image, `OUT/<stem>-2.png`, ... where that would replace an input or
+    an earlier output (two inputs with the same stem, or `OUT` being the inputs' folder)."""
+    taken = {os.path.realpath(path) for path in images} | {os.path.realpath(out / REPORT_NAME)}
+    paths = []
+    for image in images:
+        candidate, number = out / f"{image.stem}.png", 2
+        while os.path.realpath(candidate) in taken:
+            candidate, number = out / f"{image.stem}-{number}.png", number + 1
+        taken.add(os.path.realpath(candidate))
+        paths.append(candidate)
+    return paths
 
 
 def run(args: argparse.Namespace) -> int:
@@ -31,22 +52,27 @@ def run(args: argparse.Namespace) -> int:
     from PIL import Image
     from torchvision.utils import draw_bounding_boxes
 
+    from paperzoo.atomic_files import write_atomically, write_bytes_atomically
+    from paperzoo.cli import CliError
     from paperzoo.data.files import read_image
     from paperzoo.training import load_trained_model
 
-    if not 0 <= args.score_thresh <= 1:
-        raise ValueError(f"--score-thresh must be in [0, 1], got {args.score_thresh}")
+    if args.out.exists() and not args.out.is_dir():
+        raise CliError(f"--out {args.out} is a file, not a folder")
     device = resolve_device(args.device)
     model, state = load_trained_model(args.checkpoint, args.model, device)
     classes = list(state.get("classes") or [])
     images = [read_image(path) for path in args.images]  # fails early, naming a bad file
+    targets = output_paths(args.images, args.out)
     args.out.mkdir(parents=True, exist_ok=True)
     report = []
     for start in range(0, len(images), args.batch_size):
         batch = images[start : start + args.batch_size]
         with torch.inference_mode():
             outputs = model([image.to(device) for image in batch])
-        for path, image, output in zip(args.images[start:], batch, outputs, strict=False):
+        for path, target, image, output in zip(
+            args.images[start:], targets[start:], batch, outputs, strict=False
+        ):
             keep = output["scores"] >= args.score_thresh
             boxes, scores, labels = (
                 output["boxes"][keep].cpu(),
@@ -58,15 +84,15 @@ def run(args: argparse.Namespace) -> int:
             ]
             captions = [f"{name} {score:.2f}" for name, score in zip(names, scores.tolist(), strict=True)]
             drawn = draw_bounding_boxes((image * 255).to(torch.uint8), boxes, captions, width=2)
-            target = args.out / f"{path.stem}.png"
-            Image.fromarray(drawn.permute(1, 2, 0).numpy()).save(target)  # (3, H, W) -> (H, W, 3)
+            annotated = Image.fromarray(drawn.permute(1, 2, 0).numpy())  # (3, H, W) -> (H, W, 3)
+            write_atomically(target, lambda file, picture=annotated: picture.save(file, format="PNG"))
             report.append({
                 "image": str(path), "annotated": str(target),
                 "detections": [{"box": box, "score": score, "label": int(label), "class": name}
                                for box, score, label, name in zip(boxes.tolist(), scores.tolist(),
                                                                   labels.tolist(), names, strict=True)],
             })  # fmt: skip
-    (args.out / "detections.json").write_text(json.dumps(report, indent=2))
+    write_bytes_atomically(args.out / REPORT_NAME, json.dumps(report, indent=2).encode())
     total = sum(len(r["detections"]) for r in report)
-    print(f"{total} detections in {len(report)} images -> {args.out}/ (annotated PNGs, detections.json)")
+    print(f"{total} detections in {len(report)} images -> {args.out}/ (annotated PNGs, {REPORT_NAME})")
     return 0

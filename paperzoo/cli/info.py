@@ -15,6 +15,7 @@ import torch
 
 from paperzoo.analysis import LAYER_KINDS, ComplexityReport, complexity, count_params
 from paperzoo.cli import CliError
+from paperzoo.cli.options import bounded, limits_help
 from paperzoo.registry import ModelInfo, get_model_info
 
 NAME = "info"
@@ -23,9 +24,18 @@ HELP = "Show parameters, multiply-adds (MACs), their breakdown by layer kind, an
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", help="a registered model name (see `paperzoo list`)")
-    parser.add_argument("--width-mult", type=float, help="width multiplier alpha, for models that have one")
-    parser.add_argument("--resolution", type=int, help="square input size (default: the model's own)")
-    parser.add_argument("--num-classes", type=int, help="number of classes")
+    parser.add_argument(
+        "--width-mult",
+        type=bounded("width_mult", float),
+        help=f"width multiplier alpha, for models that have one {limits_help('width_mult')}",
+    )
+    parser.add_argument(
+        "--resolution",
+        type=bounded("resolution"),
+        help=f"square input size (default: the model's own) {limits_help('resolution')}",
+    )
+    parser.add_argument("--num-classes", type=bounded("num_classes"),
+                        help=f"number of classes {limits_help('num_classes')}")  # fmt: skip
     parser.add_argument("--layers", action="store_true", help="also list every conv and FC layer")
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON (layers included)")
 
@@ -33,8 +43,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     info = get_model_info(args.model)
     kwargs = _builder_kwargs(info, width_mult=args.width_mult, num_classes=args.num_classes)
-    if args.resolution is not None and args.resolution < 1:
-        raise CliError(f"--resolution must be a positive int, got {args.resolution}")
     height, width = (args.resolution, args.resolution) if args.resolution else info.input_size
     report, model = _measure(info, kwargs, height, width)
     result: dict[str, Any] = {

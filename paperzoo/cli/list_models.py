@@ -19,6 +19,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     names = list_models(args.pattern, task=args.task)
+    if not names:
+        from paperzoo.cli import CliError
+
+        task = f" of task {args.task!r}" if args.task else ""
+        raise CliError(f"no registered model{task} matches {args.pattern!r}; `paperzoo list` shows them all")
     if args.json:
         rows = []
         for name in names:

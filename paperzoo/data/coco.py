@@ -4,7 +4,9 @@ COCO's category ids are sparse (1..90 for COCO itself); they are mapped to conti
 `1..K` in increasing id order, and [`COCODetection.category_ids`][paperzoo.data.coco.COCODetection]
 maps them back for `pycocotools.COCOeval`. Crowd annotations (`iscrowd = 1`) are kept in the
 `"iscrowd"` field and left out of training targets by default, as in torchvision's references.
-Boxes outside the image are clipped with a warning; zero-area boxes are dropped.
+Boxes outside the image are clipped with a warning; zero-area boxes are dropped. Every entry is
+checked when the dataset is created, so a malformed one stops at once with the file, the entry and
+the problem, not in the middle of an epoch.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import math
 from collections.abc import Callable
 from pathlib import Path
 
@@ -51,6 +54,7 @@ def _load_coco(annotation_file: Path):
     missing = [key for key in ("images", "annotations", "categories") if key not in data]
     if not isinstance(data, dict) or missing:
         raise ValueError(f"annotation file {annotation_file} is not COCO instances JSON (missing {missing})")
+    _check_entries(data, annotation_file)
     coco = COCO()
     coco.dataset = data
     with contextlib.redirect_stdout(io.StringIO()):  # pycocotools prints progress
@@ -59,6 +63,53 @@ def _load_coco(annotation_file: Path):
         except (KeyError, TypeError) as exc:
             raise ValueError(f"annotation file {annotation_file} has a malformed entry: {exc!r}") from None
     return coco
+
+
+def _check_entries(data: dict, annotation_file: Path) -> None:
+    """Check the fields paperzoo reads of every image, category and annotation entry.
+
+    Raises:
+        ValueError: Naming the file, the first bad entry and what is wrong with it.
+    """
+
+    def fail(kind: str, index: int, problem: str) -> None:
+        raise ValueError(f"annotation file {annotation_file}: {kind}[{index}] {problem}")
+
+    def is_int(value: object) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool)
+
+    for key in ("images", "annotations", "categories"):
+        if not isinstance(data[key], list) or not all(isinstance(entry, dict) for entry in data[key]):
+            raise ValueError(f"annotation file {annotation_file}: {key!r} is not a list of objects")
+    image_ids = set()
+    for index, image in enumerate(data["images"]):
+        if not is_int(image.get("id")) or not isinstance(image.get("file_name"), str):
+            fail("images", index, "needs an integer 'id' and a string 'file_name'")
+        if not all(is_int(image.get(key)) and image[key] > 0 for key in ("width", "height")):
+            fail("images", index, "needs positive integer 'width' and 'height'")
+        image_ids.add(image["id"])
+    category_ids = set()
+    for index, category in enumerate(data["categories"]):
+        if not is_int(category.get("id")) or not isinstance(category.get("name"), str):
+            fail("categories", index, "needs an integer 'id' and a string 'name'")
+        category_ids.add(category["id"])
+    for index, annotation in enumerate(data["annotations"]):
+        if annotation.get("image_id") not in image_ids:
+            fail("annotations", index, f"names image_id {annotation.get('image_id')!r}, not in 'images'")
+        if annotation.get("category_id") not in category_ids:
+            fail(
+                "annotations",
+                index,
+                f"names category_id {annotation.get('category_id')!r}, not in 'categories'",
+            )
+        box = annotation.get("bbox")
+        if (
+            not isinstance(box, list)
+            or len(box) != 4
+            or not all(isinstance(v, (int, float)) and math.isfinite(v) for v in box)
+            or min(box[2:]) < 0
+        ):
+            fail("annotations", index, f"has bbox {box!r}; expected [x, y, width, height], finite, width and height >= 0")  # fmt: skip
 
 
 class COCODetection(torch.utils.data.Dataset):
@@ -107,6 +158,10 @@ class COCODetection(torch.utils.data.Dataset):
     def __len__(self) -> int:
         return len(self.ids)
 
+    def image_files(self) -> list[Path]:
+        """The image file of every item, in order."""
+        return [self.image_folder / self.coco.imgs[image_id]["file_name"] for image_id in self.ids]
+
     def annotation(self, index: int) -> dict[str, Tensor]:
         """The target of image `index` without decoding the image (boxes clipped to the image)."""
         image_id = self.ids[index]
@@ -130,7 +185,14 @@ class COCODetection(torch.utils.data.Dataset):
 
     def __getitem__(self, index: int) -> tuple[Tensor, dict[str, Tensor]]:
         target = self.annotation(index)
-        image = read_image(self.image_folder / self.coco.imgs[self.ids[index]]["file_name"])
+        image_path = self.image_folder / self.coco.imgs[self.ids[index]]["file_name"]
+        image = read_image(image_path)
+        info = self.coco.imgs[self.ids[index]]
+        if tuple(image.shape[1:]) != (info["height"], info["width"]):
+            raise ValueError(
+                f"image file {image_path} has size (H, W) = {tuple(image.shape[1:])} but {self.annotation_file} "
+                f"says {(info['height'], info['width'])} (after EXIF orientation)"
+            )
         if not self.keep_crowd:
             keep = ~target["iscrowd"]
             target = {**target, "boxes": target["boxes"][keep], "labels": target["labels"][keep],

@@ -155,6 +155,10 @@ class VOCDetection(torch.utils.data.Dataset):
     def __len__(self) -> int:
         return len(self.ids)
 
+    def image_files(self) -> list[Path]:
+        """The image file of every item, in order."""
+        return [self.root / "JPEGImages" / f"{image_id}.jpg" for image_id in self.ids]
+
     def __getitem__(self, index: int) -> tuple[Tensor, dict[str, Tensor]]:
         image_path = self.root / "JPEGImages" / f"{self.ids[index]}.jpg"
         image = read_image(image_path)

@@ -188,7 +188,8 @@ def evaluate_voc(
     order = order[torch.sort(labels[order], stable=True).indices]
     labels, best_gt = labels[order], best_gt[order]
     matched = best_gt >= 0
-    hits_difficult = matched & difficult[best_gt.clamp(min=0)]
+    # Index -1 (unmatched) reads the appended False, also when there is no ground truth at all.
+    hits_difficult = torch.cat([difficult, difficult.new_zeros(1)])[best_gt]
     # The first ranked detection to claim a box is a true positive; later ones are duplicates.
     rank = torch.arange(len(order))
     first = torch.full((gt_labels.numel() + 1,), len(order), dtype=torch.int64)

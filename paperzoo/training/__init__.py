@@ -14,6 +14,7 @@ Trainer(model, train_set, ShapesDataset("val", num_images=200, image_size=160), 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,13 @@ import torch
 from torch import nn
 
 from paperzoo.registry import create_model, get_model_info
-from paperzoo.training.checkpoint import CheckpointError, load_checkpoint, load_model_state, save_checkpoint
+from paperzoo.training.checkpoint import (
+    CheckpointError,
+    load_checkpoint,
+    load_model_state,
+    require_keys,
+    save_checkpoint,
+)
 from paperzoo.training.distributed import DistributedContext, init_distributed
 from paperzoo.training.engine import Trainer
 from paperzoo.training.recipes import RECIPES, Recipe, default_recipe, get_recipe
@@ -77,6 +84,27 @@ def load_trained_model(
         raise CheckpointError(f"checkpoint {path} does not record which model it belongs to")
     if model_name is not None and model_name != saved_name:
         raise CheckpointError(f"checkpoint {path} was written for model {saved_name!r}, not {model_name!r}")
-    model = build_model(saved_name, state["num_classes"], state.get("model_kwargs"))
+    require_keys(state, ("num_classes", "model"), path, "rebuild the model")
+    model = build_model(
+        saved_name, state["num_classes"], offline_model_kwargs(state.get("model_kwargs"), path)
+    )
     load_model_state(model, state, path, saved_name)
     return model.to(device).eval(), state
+
+
+# Builder arguments that fetch weights (torchvision's `weights`, `weights_backbone`, timm's
+# `pretrained`, ...): a checkpoint holds its own weights, so loading one never needs them.
+_DOWNLOADING_KWARG = re.compile(r"weights|pretrained|url|download|progress")
+
+
+def offline_model_kwargs(model_kwargs: Any, path: str | Path) -> dict[str, Any]:
+    """A checkpoint's builder arguments without those that would download weights.
+
+    Raises:
+        CheckpointError: If `model_kwargs` is not a dict with string keys.
+    """
+    if model_kwargs is None:
+        return {}
+    if not isinstance(model_kwargs, dict) or not all(isinstance(key, str) for key in model_kwargs):
+        raise CheckpointError(f"checkpoint {path}: 'model_kwargs' is not a dict of builder arguments")
+    return {key: value for key, value in model_kwargs.items() if not _DOWNLOADING_KWARG.search(key)}

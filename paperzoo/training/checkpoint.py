@@ -1,18 +1,20 @@
-"""Training checkpoints: atomic writes, safe loading, and errors that name the file and the mismatch.
+"""Training checkpoints: atomic writes, verified and safe loading, errors that name the file and the mismatch.
 
 A checkpoint is a plain dict of tensors and Python primitives, so it loads with
 `torch.load(weights_only=True)` (no arbitrary unpickling). It is written to a temporary file in the
 same folder, flushed to disk, then renamed over the old one with `os.replace`, which is atomic: an
 interrupted or crashed run leaves either the previous checkpoint or the new one, never a truncated
-file.
+file (and the temporary files of a killed writer are removed by the next save).
+
+`torch.save` writes a zip archive whose members carry CRC-32 checksums, but `torch.load` does not
+check them: a file with one flipped bit loads with a wrong weight. `load_checkpoint` verifies every
+member's checksum first, so damage after writing (a bad disk, a broken copy) is refused.
 """
 
 from __future__ import annotations
 
-import os
 import pickle
 import random
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -20,12 +22,15 @@ from typing import Any
 import torch
 from torch import nn
 
+from paperzoo.atomic_files import write_atomically
+
 __all__ = [
     "CHECKPOINT_FORMAT",
     "CheckpointError",
     "capture_rng_state",
     "load_checkpoint",
     "load_model_state",
+    "require_keys",
     "restore_rng_state",
     "save_checkpoint",
 ]
@@ -38,20 +43,29 @@ class CheckpointError(ValueError):
 
 
 def save_checkpoint(state: dict[str, Any], path: str | Path) -> Path:
-    """Write `state` to `path` atomically (temporary file in the same folder, fsync, `os.replace`)."""
+    """Write `state` to `path` atomically (temporary file in the same folder, fsync, `os.replace`).
+
+    Temporary files left beside `path` by a writer that was killed mid-save are removed first.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    return write_atomically(path, lambda file: torch.save({"format": CHECKPOINT_FORMAT, **state}, file))
+
+
+def _verify_checksums(path: Path) -> None:
+    """Check the CRC-32 of every member of the zip archive `torch.save` wrote."""
     try:
-        with os.fdopen(handle, "wb") as file:
-            torch.save({"format": CHECKPOINT_FORMAT, **state}, file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
+        with zipfile.ZipFile(path) as archive:
+            damaged = archive.testzip()
+    except Exception as exc:  # a damaged archive fails in many ways: BadZipFile, UnicodeDecodeError, ...
+        raise CheckpointError(
+            f"checkpoint {path} is corrupt or truncated: {exc or type(exc).__name__}"
+        ) from None
+    if damaged is not None:
+        raise CheckpointError(
+            f"checkpoint {path} is corrupt: its part {damaged!r} fails its CRC-32 checksum "
+            "(the file was damaged after it was written); use another copy"
+        )
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
@@ -65,6 +79,7 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint {path} does not exist")
+    _verify_checksums(path)
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except (RuntimeError, pickle.UnpicklingError, EOFError, zipfile.BadZipFile, OSError) as exc:
@@ -77,6 +92,20 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
             f"expected {CHECKPOINT_FORMAT!r})"
         )
     return state
+
+
+def require_keys(state: dict[str, Any], keys: tuple[str, ...], path: str | Path, purpose: str) -> None:
+    """Check that a loaded checkpoint holds `keys`.
+
+    Raises:
+        CheckpointError: Naming the file, the missing keys and what they are needed for.
+    """
+    missing = [key for key in keys if key not in state]
+    if missing:
+        raise CheckpointError(
+            f"checkpoint {path} lacks {', '.join(map(repr, missing))}, needed to {purpose} "
+            "(it was written by another tool or edited)"
+        )
 
 
 def load_model_state(
@@ -92,7 +121,10 @@ def load_model_state(
         raise CheckpointError(
             f"checkpoint {path} was written for model {state['model_name']!r}, not {model_name!r}"
         )
+    require_keys(state, ("model",), path, "load the weights")
     saved = state["model"]
+    if not isinstance(saved, dict) or not all(isinstance(v, torch.Tensor) for v in saved.values()):
+        raise CheckpointError(f"checkpoint {path}: its 'model' entry is not a dict of tensors")
     current = model.state_dict()
     missing = sorted(set(current) - set(saved))
     unexpected = sorted(set(saved) - set(current))

@@ -9,6 +9,7 @@ papers' iteration counts converted for VOC07+12 trainval (16,551 images).
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,9 +72,9 @@ class Recipe:
             raise ValueError(
                 f"recipe {self.name!r}: optimizer must be 'sgd' or 'adamw', got {self.optimizer!r}"
             )
-        if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0 or self.eval_every < 1:
+        if self.epochs < 1 or self.batch_size < 1 or not 0 < self.lr < math.inf or self.eval_every < 1:
             raise ValueError(
-                f"recipe {self.name!r}: epochs, batch_size, eval_every must be >= 1 and lr > 0, got "
+                f"recipe {self.name!r}: epochs, batch_size, eval_every must be >= 1 and lr > 0 (finite), got "
                 f"epochs={self.epochs}, batch_size={self.batch_size}, eval_every={self.eval_every}, lr={self.lr}"
             )
         if self.schedule not in ("step", "cosine"):
