@@ -115,6 +115,8 @@ def _claim(**overrides):
         ({"page": "ocr/toy.md"}, "page must be 'nlp/<name>.md'"),
         ({"year": "2020"}, "'year' should be"),
         ({"doi": "x"}, "unknown key 'doi'"),
+        # A typo in a builder name fails the site build (the blocks load every card through this check).
+        ({"builders": ["mobilenet_v9"]}, r"builders \['mobilenet_v9'\] are not registered models"),
         ({"claims": [_claim(status="deviation", explanation="why")]}, "pins the computed value"),
         ({"claims": [_claim(status="unverifiable", explanation="why")]}, "has no 'compute'"),
         ({"claims": [_claim(status="deviation", expected=3)]}, "needs an 'explanation'"),

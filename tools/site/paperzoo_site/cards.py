@@ -254,10 +254,27 @@ def validate_card(card: Any, card_id: str) -> dict[str, Any]:
         raise _fail(card_id, "bibtex must be a BibTeX entry starting with '@'")
     if not all(isinstance(b, str) for b in card["builders"]):
         raise _fail(card_id, "builders is a list of registered model names")
+    _check_builders_registered(card_id, card["builders"])
     seen: set[str] = set()
     for claim in card["claims"]:
         _validate_claim(card_id, claim, seen)
     return card
+
+
+def _check_builders_registered(card_id: str, builders: list[str]) -> None:
+    """Every builder a card names must be registered, so a typo fails the site build, not a reader."""
+    if not builders:
+        return
+    from paperzoo.registry import list_models
+
+    known = set(list_models())
+    unknown = [name for name in builders if name not in known]
+    if unknown:
+        raise _fail(
+            card_id,
+            f"builders {unknown} are not registered models; add the model module to MODEL_MODULES in "
+            "paperzoo/registry.py, or fix the names (`paperzoo list` shows the registered ones)",
+        )
 
 
 @functools.cache
