@@ -15,13 +15,17 @@ Table 2's shares (1×1 conv 94.86% of Mult-Adds and 74.59% of parameters, ...) a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 import torch.fx
 from torch import nn
 from torchvision.ops.misc import Conv2dNormActivation
 
 from paperzoo.models._checks import check_classifier_args, check_image_batch
+from paperzoo.models._features import StageFeatures, new_classifier
 from paperzoo.registry import Paper, register_model
+from paperzoo.weights import Weights, apply_weights, resolve_weights
 
 __all__ = ["DepthwiseSeparableConv", "MobileNetV1", "mobilenet_v1"]
 
@@ -57,6 +61,12 @@ SEPARABLE_LAYERS: tuple[tuple[int, int], ...] = (
 # TF-slim's `min_depth`: no layer is thinner than 8 channels at small alpha.
 MIN_CHANNELS = 8
 
+# `features_only`: (index in `features`, output stride) of the last layer of each resolution.
+FEATURE_STAGES = ((1, 2), (3, 4), (5, 8), (11, 16), (13, 32))
+
+# The paper's ReLU, or TF-slim's (and timm's) ReLU6, which timm's ImageNet weights were trained with.
+ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "relu6": nn.ReLU6}
+
 
 def scaled_channels(channels: int, width_mult: float) -> int:
     r"""Channels of a layer under width multiplier $\alpha$ (Sec. 3.3), as TF-slim's `depth()` rounds them."""
@@ -70,9 +80,12 @@ class DepthwiseSeparableConv(nn.Sequential):
         in_channels: Input channels $M$.
         out_channels: Output channels $N$ of the pointwise conv.
         stride: Stride of the depthwise conv.
+        activation_layer: The non-linearity (ReLU in the paper).
     """
 
-    def __init__(self, in_channels: int, out_channels: int, stride: int) -> None:
+    def __init__(
+        self, in_channels: int, out_channels: int, stride: int, activation_layer: type[nn.Module] = nn.ReLU
+    ) -> None:
         super().__init__(
             Conv2dNormActivation(
                 in_channels,
@@ -80,10 +93,11 @@ class DepthwiseSeparableConv(nn.Sequential):
                 kernel_size=3,
                 stride=stride,
                 groups=in_channels,
-                activation_layer=nn.ReLU,
+                activation_layer=activation_layer,
             ),
-            Conv2dNormActivation(in_channels, out_channels, kernel_size=1, activation_layer=nn.ReLU),
+            Conv2dNormActivation(in_channels, out_channels, kernel_size=1, activation_layer=activation_layer),
         )
+        self.out_channels = out_channels
 
 
 class MobileNetV1(nn.Module):
@@ -97,16 +111,29 @@ class MobileNetV1(nn.Module):
         width_mult: Width multiplier $\alpha$ (Sec. 3.3), e.g. 1.0, 0.75, 0.5, 0.25.
         num_classes: Number of output classes.
         dropout: Dropout rate before the classifier. The paper gives none; TF-slim keeps 0.999.
+        activation: `"relu"` (the paper) or `"relu6"` (TF-slim, timm).
     """
 
-    def __init__(self, *, width_mult: float = 1.0, num_classes: int = 1000, dropout: float = 0.001) -> None:
+    def __init__(
+        self,
+        *,
+        width_mult: float = 1.0,
+        num_classes: int = 1000,
+        dropout: float = 0.001,
+        activation: str = "relu",
+    ) -> None:
         super().__init__()
         check_classifier_args(width_mult=width_mult, num_classes=num_classes, dropout=dropout)
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
+        act = ACTIVATIONS[activation]
         channels = scaled_channels(STEM_CHANNELS, width_mult)
-        layers: list[nn.Module] = [Conv2dNormActivation(3, channels, kernel_size=3, stride=2)]
+        layers: list[nn.Module] = [
+            Conv2dNormActivation(3, channels, kernel_size=3, stride=2, activation_layer=act)
+        ]
         for stride, out_channels in SEPARABLE_LAYERS:
             out_channels = scaled_channels(out_channels, width_mult)
-            layers.append(DepthwiseSeparableConv(channels, out_channels, stride))
+            layers.append(DepthwiseSeparableConv(channels, out_channels, stride, act))
             channels = out_channels
         self.features = nn.Sequential(*layers)
         self.num_features = channels
@@ -123,6 +150,10 @@ class MobileNetV1(nn.Module):
             elif isinstance(module, nn.Linear):
                 nn.init.normal_(module.weight, 0, 0.01)
                 nn.init.zeros_(module.bias)
+
+    def reset_classifier(self, num_classes: int) -> None:
+        """Replace the FC layer by a fresh one with `num_classes` outputs (0: none, logits = pooled features)."""
+        self.classifier[1] = new_classifier(self.num_features, num_classes)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """The last feature map, `(N, 1024·α, H/32, W/32)`, from images `(N, 3, H, W)`."""
@@ -145,19 +176,38 @@ class MobileNetV1(nn.Module):
     paper=PAPER, task="classification", input_size=(224, 224), docs="object-detection/mobilenet-v1/"
 )
 def mobilenet_v1(
-    *, width_mult: float = 1.0, num_classes: int = 1000, dropout: float = 0.001, weights: None = None
+    *,
+    width_mult: float = 1.0,
+    num_classes: int = 1000,
+    dropout: float = 0.001,
+    activation: str | None = None,
+    weights: Weights | str | None = None,
+    progress: bool = True,
+    features_only: bool = False,
+    out_indices: Sequence[int] | None = None,
 ) -> MobileNetV1:
     r"""MobileNetV1 of Table 1; Tables 6-7 vary `width_mult` and the input resolution.
 
     Args:
         width_mult: Width multiplier $\alpha$.
-        num_classes: Number of output classes.
+        num_classes: Number of output classes; with weights, another count gets a fresh classifier.
         dropout: Dropout rate before the classifier.
-        weights: Must be `None`: there are no MobileNetV1 weights in torchvision's weights API.
+        activation: `"relu"` (the paper, default without weights) or `"relu6"` (the weights' default).
+        weights: `None`, or published weights: `"RA4_E3600_R224_IN1K"` / `"DEFAULT"` (timm's, whose hash
+            is not published: load them with `paperzoo.create_model(..., allow_unverified=True)`).
+        progress: Show a progress bar while downloading weights.
+        features_only: Return a [`StageFeatures`][paperzoo.models._features.StageFeatures] giving the
+            maps at strides 2, 4, 8, 16, 32 (channels in its `feature_info`) instead of the classifier.
+        out_indices: With `features_only`, the stages to return (default all five).
 
     Returns:
-        The model with random weights.
+        The model (a `StageFeatures` with `features_only=True`).
     """
-    if weights is not None:
-        raise ValueError(f"no pretrained weights are available for mobilenet_v1, got weights={weights!r}")
-    return MobileNetV1(width_mult=width_mult, num_classes=num_classes, dropout=dropout)
+    resolved = resolve_weights("mobilenet_v1", weights)
+    if activation is None:
+        activation = resolved.builder_kwargs.get("activation", "relu") if resolved else "relu"
+    classes = resolved.num_classes if resolved and features_only else num_classes
+    model = MobileNetV1(width_mult=width_mult, num_classes=classes, dropout=dropout, activation=activation)
+    if resolved is not None:
+        apply_weights(model, resolved, num_classes=classes, progress=progress)
+    return StageFeatures(model.features, FEATURE_STAGES, out_indices) if features_only else model

@@ -42,7 +42,6 @@ from dataclasses import replace
 from typing import Any
 
 from torch import Tensor, nn
-from torchvision.models import MobileNet_V2_Weights
 from torchvision.ops.misc import Conv2dNormActivation
 
 from paperzoo.detection.default_boxes import DefaultBoxConfig, num_boxes_per_location
@@ -50,6 +49,8 @@ from paperzoo.models.mobilenet_v1 import MobileNetV1
 from paperzoo.models.mobilenet_v2 import STRIDE16_EXPANSION_BLOCK, MobileNetV2, mobilenet_v2
 from paperzoo.models.ssd import BOX_PRESETS, SSD, SSDHead, ssd_box_config
 from paperzoo.registry import Paper, register_model
+from paperzoo.weights import Weights, apply_weights, resolve_weights
+from paperzoo.weights.catalog import IMAGENET_MEAN, IMAGENET_STD
 
 __all__ = [
     "MobileNetV1Extractor",
@@ -70,9 +71,6 @@ SSDLITE_FEATURE_MAPS = (19, 10, 5, 3, 2, 1)
 EXTRA_CHANNELS = (512, 256, 256, 128)
 # Default-box presets: SSD's, and torchvision's SSDLite one (scales 0.2-0.95, ratios 2 and 3 everywhere).
 SSDLITE_BOX_PRESETS = (*BOX_PRESETS, "ssdlite")
-# ImageNet normalisation of torchvision's MobileNet weights.
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 def _ssdlite_preset() -> DefaultBoxConfig:
@@ -204,13 +202,26 @@ def ssdlite_head(in_channels: Sequence[int], box_config: DefaultBoxConfig, num_c
     return head
 
 
-def _ssdlite(extractor: nn.Module, num_classes: int, default_boxes: str, kwargs: dict) -> SSD:
+def _ssdlite(
+    extractor: nn.Module,
+    num_classes: int,
+    default_boxes: str,
+    backbone_weights: Weights | None,
+    progress: bool,
+    kwargs: dict,
+) -> SSD:
     if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
         raise ValueError(f"num_classes must be an int >= 2 (background included), got {num_classes!r}")
     box_config = ssdlite_box_config(default_boxes)
     head = ssdlite_head(extractor.out_channels, box_config, num_classes)
-    kwargs = {"image_mean": IMAGENET_MEAN, "image_std": IMAGENET_STD, **kwargs}
-    return SSD(extractor, num_classes, box_config, head=head, **kwargs)
+    normalize = backbone_weights.preprocessing if backbone_weights is not None else None
+    mean, std = (normalize.mean, normalize.std) if normalize else (IMAGENET_MEAN, IMAGENET_STD)
+    model = SSD(
+        extractor, num_classes, box_config, head=head, **{"image_mean": mean, "image_std": std, **kwargs}
+    )
+    if backbone_weights is not None:
+        apply_weights(model, backbone_weights, progress=progress)
+    return model
 
 
 @register_model(paper=PAPER, task="detection", input_size=(300, 300), docs="object-detection/ssd/")
@@ -219,7 +230,7 @@ def ssdlite_mobilenet_v2(
     num_classes: int = 91,
     width_mult: float = 1.0,
     weights: None = None,
-    weights_backbone: MobileNet_V2_Weights | str | None = None,
+    weights_backbone: Weights | str | None = None,
     default_boxes: str = "paper",
     progress: bool = True,
     **kwargs: Any,
@@ -231,7 +242,8 @@ def ssdlite_mobilenet_v2(
             torchvision's COCO ids).
         width_mult: Width multiplier $\alpha$ of the backbone and the extra layers.
         weights: Must be `None`: no SSDLite-MobileNetV2 weights are published in torchvision's API.
-        weights_backbone: `None`, or torchvision's `MobileNet_V2_Weights` (member or name).
+        weights_backbone: `None`, or torchvision's ImageNet MobileNetV2 weights: `"IMAGENET1K_V1"`,
+            `"IMAGENET1K_V2"` or `"DEFAULT"` (see `paperzoo.list_weights("ssdlite_mobilenet_v2")`).
         default_boxes: `"paper"` (default), `"torchvision"`, `"caffe_voc"`, `"caffe_coco"` (SSD's
             sizes) or `"ssdlite"` (torchvision's SSDLite boxes, scales 0.2-0.95, 6 per location).
         progress: Show a progress bar if weights must be downloaded.
@@ -242,8 +254,10 @@ def ssdlite_mobilenet_v2(
     """
     if weights is not None:
         raise ValueError(f"no pretrained SSDLite-MobileNetV2 weights are available, got weights={weights!r}")
-    backbone = mobilenet_v2(width_mult=width_mult, weights=weights_backbone, progress=progress)
-    return _ssdlite(MobileNetV2Extractor(backbone, width_mult), num_classes, default_boxes, kwargs)
+    backbone_weights = resolve_weights("ssdlite_mobilenet_v2", weights_backbone, "backbone")
+    backbone = mobilenet_v2(width_mult=width_mult)
+    extractor = MobileNetV2Extractor(backbone, width_mult)
+    return _ssdlite(extractor, num_classes, default_boxes, backbone_weights, progress, kwargs)
 
 
 @register_model(paper=PAPER, task="detection", input_size=(300, 300), docs="object-detection/ssd/")
@@ -252,8 +266,9 @@ def ssdlite_mobilenet_v1(
     num_classes: int = 91,
     width_mult: float = 1.0,
     weights: None = None,
-    weights_backbone: None = None,
+    weights_backbone: Weights | str | None = None,
     default_boxes: str = "paper",
+    progress: bool = True,
     **kwargs: Any,
 ) -> SSD:
     r"""SSDLite on MobileNetV1: 5.08M parameters, 1.22B MAdds at 81 classes (MobileNetV2 Table 6: 5.1M, 1.3B).
@@ -262,7 +277,10 @@ def ssdlite_mobilenet_v1(
         num_classes: Classes including the background.
         width_mult: Width multiplier $\alpha$ of the backbone and the extra layers.
         weights: Must be `None`: no SSDLite-MobileNetV1 weights are published.
-        weights_backbone: Must be `None`: torchvision has no MobileNetV1 weights.
+        weights_backbone: `None`, or timm's ImageNet MobileNetV1 weights (`"RA4_E3600_R224_IN1K"` /
+            `"DEFAULT"`; their hash is not published, see `paperzoo.create_model(allow_unverified=True)`),
+            which also switch the backbone to their ReLU6.
+        progress: Show a progress bar if weights must be downloaded.
         default_boxes: `"paper"` (default), `"torchvision"`, `"caffe_voc"`, `"caffe_coco"` (SSD's
             sizes) or `"ssdlite"` (torchvision's SSDLite boxes, scales 0.2-0.95, 6 per location).
         **kwargs: Passed to [`SSD`][paperzoo.models.ssd.SSD].
@@ -270,10 +288,10 @@ def ssdlite_mobilenet_v1(
     Returns:
         The detector, an [`SSD`][paperzoo.models.ssd.SSD].
     """
-    if weights is not None or weights_backbone is not None:
-        raise ValueError(
-            "no pretrained SSDLite-MobileNetV1 or MobileNetV1 weights are available, got "
-            f"weights={weights!r}, weights_backbone={weights_backbone!r}"
-        )
-    backbone = MobileNetV1(width_mult=width_mult)
-    return _ssdlite(MobileNetV1Extractor(backbone, width_mult), num_classes, default_boxes, kwargs)
+    if weights is not None:
+        raise ValueError(f"no pretrained SSDLite-MobileNetV1 weights are available, got weights={weights!r}")
+    backbone_weights = resolve_weights("ssdlite_mobilenet_v1", weights_backbone, "backbone")
+    activation = backbone_weights.builder_kwargs.get("activation", "relu") if backbone_weights else "relu"
+    backbone = MobileNetV1(width_mult=width_mult, activation=activation)
+    extractor = MobileNetV1Extractor(backbone, width_mult)
+    return _ssdlite(extractor, num_classes, default_boxes, backbone_weights, progress, kwargs)
