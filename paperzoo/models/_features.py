@@ -1,6 +1,6 @@
 """timm-style feature extraction and classifier reset, shared by the classification backbones.
 
-`features_only=True` in a classifier's builder returns a [`StageFeatures`][paperzoo.models._features.StageFeatures]:
+`features_only=True` in a classifier's builder returns a `StageFeatures`:
 the same `features` modules, returning the output of the last layer of each stage (each output stride
 2, 4, 8, 16, 32), with `feature_info` listing their channels and strides as timm's `FeatureInfo` does.
 """

@@ -196,7 +196,7 @@ def mobilenet_v1(
         weights: `None`, or published weights: `"RA4_E3600_R224_IN1K"` / `"DEFAULT"` (timm's, whose hash
             is not published: load them with `paperzoo.create_model(..., allow_unverified=True)`).
         progress: Show a progress bar while downloading weights.
-        features_only: Return a [`StageFeatures`][paperzoo.models._features.StageFeatures] giving the
+        features_only: Return a `StageFeatures` giving the
             maps at strides 2, 4, 8, 16, 32 (channels in its `feature_info`) instead of the classifier.
         out_indices: With `features_only`, the stages to return (default all five).
 

@@ -210,7 +210,7 @@ def mobilenet_v2(
             `"IMAGENET1K_V2"`, `"DEFAULT"` = V2), as a [`Weights`][paperzoo.weights.Weights] entry, or as a
             `torchvision.models.MobileNet_V2_Weights` member; downloaded once and hash-checked.
         progress: Show a progress bar while downloading weights.
-        features_only: Return a [`StageFeatures`][paperzoo.models._features.StageFeatures] giving the
+        features_only: Return a `StageFeatures` giving the
             maps at strides 2, 4, 8, 16, 32 (channels in its `feature_info`) instead of the classifier.
         out_indices: With `features_only`, the stages to return (default all five).
 

@@ -1,5 +1,7 @@
 """Conversions: the publisher's model with random weights and paperzoo's converted copy agree exactly."""
 
+import copy
+
 import pytest
 import timm
 import torch
@@ -58,21 +60,14 @@ def test_timm_weights_need_relu6_which_the_paper_model_does_not_have():
 
 
 @pytest.fixture(scope="module")
-def torchvision_ssd300() -> nn.Module:
-    with torch.device("meta"):  # torchvision would also initialise VGG's unused 120M-parameter classifier
-        model = torchvision.models.detection.ssd300_vgg16(weights=None, weights_backbone=None)
-    model.to_empty(device="cpu")
-    torch.manual_seed(3)
-    for layer in model.modules():
-        if isinstance(layer, nn.Conv2d):
-            nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
-            nn.init.uniform_(layer.bias, -0.1, 0.1)
+def scaled_ssd300(torchvision_ssd300) -> nn.Module:
+    """torchvision's SSD300 with random weights and head logits of order 1: distinct scores, no ties."""
+    model = copy.deepcopy(torchvision_ssd300)
     with torch.no_grad():
-        model.backbone.scale_weight.uniform_(10, 30)
-        for layer in model.head.modules():  # logits of order 1: distinct scores, no ties at 1.0
+        for layer in model.head.modules():
             if isinstance(layer, nn.Conv2d):
                 layer.weight.mul_(0.01)
-    return model.eval()
+    return model
 
 
 def _coco_ssd300(torchvision_ssd300: nn.Module, **kwargs) -> nn.Module:
@@ -87,16 +82,16 @@ def _coco_ssd300(torchvision_ssd300: nn.Module, **kwargs) -> nn.Module:
     return model.eval()
 
 
-def test_ssd300_head_outputs_and_detections_are_identical(torchvision_ssd300):
-    ours = _coco_ssd300(torchvision_ssd300)
+def test_ssd300_head_outputs_and_detections_are_identical(scaled_ssd300):
+    ours = _coco_ssd300(scaled_ssd300)
     images = [torch.rand(3, 300, 300, generator=IMAGES), torch.rand(3, 375, 500, generator=IMAGES)]
     with torch.no_grad():
         batch, _ = ours.preprocess(images)
         head_ours = ours.head(ours.backbone(batch))
-        head_theirs = torchvision_ssd300.head(list(torchvision_ssd300.backbone(batch).values()))
+        head_theirs = scaled_ssd300.head(list(scaled_ssd300.backbone(batch).values()))
         for key in ("cls_logits", "bbox_regression"):
             assert (head_ours[key] - head_theirs[key]).abs().max() < 1e-4
-        detections_ours, detections_theirs = ours(images), torchvision_ssd300(images)
+        detections_ours, detections_theirs = ours(images), scaled_ssd300(images)
     assert all(len(d["scores"]) > 10 for d in detections_theirs)
     _assert_same_detections(detections_ours, detections_theirs)
 
