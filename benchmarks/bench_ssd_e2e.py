@@ -18,7 +18,8 @@ import time
 import torch
 import torchvision
 
-from paperzoo.models.ssd import convert_torchvision_ssd300_state_dict, ssd300_vgg16
+from paperzoo.models.ssd import ssd300_vgg16
+from paperzoo.weights.convert import convert_torchvision_ssd300_state_dict
 
 
 def _time(model: torch.nn.Module, images: list[torch.Tensor]) -> float:

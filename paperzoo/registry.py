@@ -12,8 +12,9 @@ import difflib
 import fnmatch
 import functools
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 __all__ = [
@@ -83,9 +84,7 @@ class ModelInfo:
     builder: Callable[..., Any]
 
 
-def register_model(
-    *, paper: Paper, task: Task, input_size: tuple[int, int], docs: str
-) -> Callable[[F], F]:
+def register_model(*, paper: Paper, task: Task, input_size: tuple[int, int], docs: str) -> Callable[[F], F]:
     """Mark a builder function as a registered model.
 
     Args:
@@ -123,12 +122,15 @@ def _registry() -> dict[str, ModelInfo]:
     return dict(sorted(models.items()))
 
 
-def list_models(pattern: str | None = None, task: str | None = None) -> list[str]:
+def list_models(
+    pattern: str | Sequence[str] | None = None, task: str | None = None, *, pretrained: bool = False
+) -> list[str]:
     """Names of the registered models, sorted.
 
     Args:
-        pattern: Optional shell-style wildcard, e.g. `"mobilenet*"`.
+        pattern: Optional shell-style wildcard, e.g. `"mobilenet*"`, or a list of them (any may match).
         task: Optional task filter, `"classification"` or `"detection"`.
+        pretrained: Only models with published whole-model weights (`create_model(name, pretrained=True)`).
 
     Returns:
         The matching model names.
@@ -138,10 +140,17 @@ def list_models(pattern: str | None = None, task: str | None = None) -> list[str
     """
     if task is not None and task not in TASKS:
         raise ValueError(f"task must be one of {TASKS} or None, got {task!r}")
+    patterns = [pattern] if isinstance(pattern, str) else list(pattern or ["*"])
+    if pretrained:
+        from paperzoo.weights import list_weights
+
+        with_weights = {w.model for w in list_weights(part="model")}
     return [
         name
         for name, info in _registry().items()
-        if (pattern is None or fnmatch.fnmatchcase(name, pattern)) and (task is None or info.task == task)
+        if any(fnmatch.fnmatchcase(name, p) for p in patterns)
+        and (task is None or info.task == task)
+        and (not pretrained or name in with_weights)
     ]
 
 
@@ -166,17 +175,59 @@ def get_model_builder(name: str) -> Callable[..., Any]:
     return get_model_info(name).builder
 
 
-def create_model(name: str, **kwargs: Any) -> Any:
-    """Build the registered model `name`.
+def create_model(
+    name: str,
+    *,
+    pretrained: bool = False,
+    weights: Any = None,
+    weights_file: str | Path | None = None,
+    backbone_weights: Any = None,
+    allow_unverified: bool = False,
+    **kwargs: Any,
+) -> Any:
+    """Build the registered model `name`, optionally with published weights (timm's and torchvision's idioms).
 
     Args:
         name: A name from [`list_models`][paperzoo.list_models].
-        **kwargs: Keyword arguments of the model's builder, e.g. `num_classes=21`.
+        pretrained: Load the model's default published weights (`list_weights(name)` shows them).
+        weights: A weights tag of the model, e.g. `"IMAGENET1K_V1"` (or a `paperzoo.weights.Weights`).
+        weights_file: A local copy of the published file to use instead of downloading it (same hash
+            check), for `weights` or, if only those are given, `backbone_weights`.
+        backbone_weights: Detectors: ImageNet weights for the backbone, e.g. `"IMAGENET1K_V1"` (the
+            builder's `weights_backbone`).
+        allow_unverified: Load weights whose publisher gives no hash paperzoo could check.
+        **kwargs: Keyword arguments of the model's builder, e.g. `num_classes=21`. With weights, a
+            different `num_classes` keeps the weights but re-initialises the classifier / class head.
 
     Returns:
-        The model, an `torch.nn.Module`, with random weights unless `weights` says otherwise.
+        The model, an `torch.nn.Module`.
 
     Raises:
-        ValueError: If the name is unknown (with close matches) or a builder argument is invalid.
+        ValueError: If the name is unknown (with close matches), the model has no such weights, or a
+            builder argument is invalid.
+        paperzoo.weights.WeightsError: If the weights file cannot be downloaded or fails its hash check.
     """
-    return get_model_builder(name)(**kwargs)
+    builder = get_model_builder(name)
+    if not (pretrained or weights is not None or backbone_weights is not None or weights_file is not None):
+        return builder(**kwargs)
+    from paperzoo.weights import default_weights, resolve_weights
+
+    if pretrained and weights is None:
+        weights = default_weights(name)
+        if weights is None:
+            raise ValueError(
+                f"{name} has no published weights (pretrained=True); models with weights: "
+                f"{', '.join(list_models(pretrained=True))}; backbone weights: paperzoo.list_weights({name!r})"
+            )
+    if backbone_weights is not None:
+        if kwargs.get("weights_backbone") is not None:
+            raise ValueError("pass backbone_weights or weights_backbone, not both")
+        kwargs["weights_backbone"] = backbone_weights
+    part, target = ("model", weights) if weights is not None else ("backbone", kwargs.get("weights_backbone"))
+    if target is None:
+        raise ValueError(
+            f"weights_file={weights_file!r} needs weights=, pretrained=True or backbone_weights="
+        )
+    resolved = resolve_weights(name, target, part).using(file=weights_file, allow_unverified=allow_unverified)
+    kwargs["weights" if part == "model" else "weights_backbone"] = resolved
+    return builder(**kwargs)

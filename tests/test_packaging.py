@@ -61,9 +61,10 @@ def test_wheel_declares_the_console_script_and_metadata(dists: dict[str, Path]):
     assert "Requires-Python: >=3.10" in metadata
     requirements = [line.split(":", 1)[1].strip() for line in metadata.splitlines()
                     if line.startswith("Requires-Dist:") and "extra ==" not in line]
-    # Runtime dependencies stay small; docs and test tools are extras.
+    # Runtime dependencies stay small; docs and test tools are extras. Pillow reads images,
+    # safetensors reads published weights (timm's).
     assert sorted(req.split(">")[0].split("=")[0].split("<")[0] for req in requirements) == [
-        "torch", "torchvision", "tqdm"
+        "pillow", "safetensors", "torch", "torchvision", "tqdm"
     ]
 
 

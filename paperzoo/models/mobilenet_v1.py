@@ -14,13 +14,17 @@ test suite and the site build; the numbers are on the MobileNetV1 page, not repe
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 import torch.fx
 from torch import nn
 from torchvision.ops.misc import Conv2dNormActivation
 
 from paperzoo.models._checks import check_classifier_args, check_image_batch
+from paperzoo.models._features import StageFeatures, new_classifier
 from paperzoo.registry import Paper, register_model
+from paperzoo.weights import Weights, apply_weights, resolve_weights
 
 __all__ = ["DepthwiseSeparableConv", "MobileNetV1", "mobilenet_v1"]
 
@@ -59,6 +63,12 @@ SHALLOW_REMOVED = slice(6, 11)
 # TF-slim's `min_depth`: no layer is thinner than 8 channels at small alpha.
 MIN_CHANNELS = 8
 
+# `features_only`: (index in `features`, output stride) of the last layer of each resolution.
+FEATURE_STAGES = ((1, 2), (3, 4), (5, 8), (11, 16), (13, 32))
+
+# The paper's ReLU, or TF-slim's (and timm's) ReLU6, which timm's ImageNet weights were trained with.
+ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "relu6": nn.ReLU6}
+
 
 def scaled_channels(channels: int, width_mult: float) -> int:
     r"""Channels of a layer under width multiplier $\alpha$ (Sec. 3.3), as TF-slim's `depth()` rounds them."""
@@ -72,9 +82,12 @@ class DepthwiseSeparableConv(nn.Sequential):
         in_channels: Input channels $M$.
         out_channels: Output channels $N$ of the pointwise conv.
         stride: Stride of the depthwise conv.
+        activation_layer: The non-linearity (ReLU in the paper).
     """
 
-    def __init__(self, in_channels: int, out_channels: int, stride: int) -> None:
+    def __init__(
+        self, in_channels: int, out_channels: int, stride: int, activation_layer: type[nn.Module] = nn.ReLU
+    ) -> None:
         super().__init__(
             Conv2dNormActivation(
                 in_channels,
@@ -82,10 +95,11 @@ class DepthwiseSeparableConv(nn.Sequential):
                 kernel_size=3,
                 stride=stride,
                 groups=in_channels,
-                activation_layer=nn.ReLU,
+                activation_layer=activation_layer,
             ),
-            Conv2dNormActivation(in_channels, out_channels, kernel_size=1, activation_layer=nn.ReLU),
+            Conv2dNormActivation(in_channels, out_channels, kernel_size=1, activation_layer=activation_layer),
         )
+        self.out_channels = out_channels
 
 
 class MobileNetV1(nn.Module):
@@ -102,6 +116,7 @@ class MobileNetV1(nn.Module):
         full_conv: Table 4's "Conv MobileNet": a full 3x3 conv + BN + ReLU in place of each
             depthwise-separable layer.
         shallow: Table 5's "Shallow MobileNet": without the five separable layers on 14x14x512 maps.
+        activation: `"relu"` (the paper) or `"relu6"` (TF-slim, timm).
     """
 
     def __init__(
@@ -112,20 +127,28 @@ class MobileNetV1(nn.Module):
         dropout: float = 0.001,
         full_conv: bool = False,
         shallow: bool = False,
+        activation: str = "relu",
     ) -> None:
         super().__init__()
         check_classifier_args(width_mult=width_mult, num_classes=num_classes, dropout=dropout)
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
+        act = ACTIVATIONS[activation]
         channels = scaled_channels(STEM_CHANNELS, width_mult)
-        layers: list[nn.Module] = [Conv2dNormActivation(3, channels, kernel_size=3, stride=2)]
+        layers: list[nn.Module] = [
+            Conv2dNormActivation(3, channels, kernel_size=3, stride=2, activation_layer=act)
+        ]
         table = list(SEPARABLE_LAYERS)
         if shallow:
             del table[SHALLOW_REMOVED]
         for stride, out_channels in table:
             out_channels = scaled_channels(out_channels, width_mult)
             if full_conv:
-                layers.append(Conv2dNormActivation(channels, out_channels, kernel_size=3, stride=stride))
+                layers.append(
+                    Conv2dNormActivation(channels, out_channels, kernel_size=3, stride=stride, activation_layer=act)
+                )
             else:
-                layers.append(DepthwiseSeparableConv(channels, out_channels, stride))
+                layers.append(DepthwiseSeparableConv(channels, out_channels, stride, act))
             channels = out_channels
         self.features = nn.Sequential(*layers)
         self.num_features = channels
@@ -142,6 +165,10 @@ class MobileNetV1(nn.Module):
             elif isinstance(module, nn.Linear):
                 nn.init.normal_(module.weight, 0, 0.01)
                 nn.init.zeros_(module.bias)
+
+    def reset_classifier(self, num_classes: int) -> None:
+        """Replace the FC layer by a fresh one with `num_classes` outputs (0: none, logits = pooled features)."""
+        self.classifier[1] = new_classifier(self.num_features, num_classes)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """The last feature map, `(N, 1024·α, H/32, W/32)`, from images `(N, 3, H, W)`."""
@@ -170,23 +197,45 @@ def mobilenet_v1(
     dropout: float = 0.001,
     full_conv: bool = False,
     shallow: bool = False,
-    weights: None = None,
+    activation: str | None = None,
+    weights: Weights | str | None = None,
+    progress: bool = True,
+    features_only: bool = False,
+    out_indices: Sequence[int] | None = None,
 ) -> MobileNetV1:
     r"""MobileNetV1 of Table 1; Tables 6-7 vary `width_mult` and the input resolution.
 
     Args:
         width_mult: Width multiplier $\alpha$.
-        num_classes: Number of output classes.
+        num_classes: Number of output classes; with weights, another count gets a fresh classifier.
         dropout: Dropout rate before the classifier.
         full_conv: Table 4's "Conv MobileNet" (full 3x3 convs instead of separable layers).
         shallow: Table 5's "Shallow MobileNet" (without the five 14x14x512 separable layers).
-        weights: Must be `None`: there are no MobileNetV1 weights in torchvision's weights API.
+        activation: `"relu"` (the paper, default without weights) or `"relu6"` (the weights' default).
+        weights: `None`, or published weights: `"RA4_E3600_R224_IN1K"` / `"DEFAULT"` (timm's, whose hash
+            is not published: load them with `paperzoo.create_model(..., allow_unverified=True)`).
+        progress: Show a progress bar while downloading weights.
+        features_only: Return a `StageFeatures` giving the
+            maps at strides 2, 4, 8, 16, 32 (channels in its `feature_info`) instead of the classifier.
+        out_indices: With `features_only`, the stages to return (default all five).
 
     Returns:
-        The model with random weights.
+        The model (a `StageFeatures` with `features_only=True`).
     """
-    if weights is not None:
-        raise ValueError(f"no pretrained weights are available for mobilenet_v1, got weights={weights!r}")
-    return MobileNetV1(
-        width_mult=width_mult, num_classes=num_classes, dropout=dropout, full_conv=full_conv, shallow=shallow
+    resolved = resolve_weights("mobilenet_v1", weights)
+    if resolved is not None and (full_conv or shallow):
+        raise ValueError("published weights fit the paper's MobileNetV1, not full_conv or shallow variants")
+    if activation is None:
+        activation = resolved.builder_kwargs.get("activation", "relu") if resolved else "relu"
+    classes = resolved.num_classes if resolved and features_only else num_classes
+    model = MobileNetV1(
+        width_mult=width_mult,
+        num_classes=classes,
+        dropout=dropout,
+        full_conv=full_conv,
+        shallow=shallow,
+        activation=activation,
     )
+    if resolved is not None:
+        apply_weights(model, resolved, num_classes=classes, progress=progress)
+    return StageFeatures(model.features, FEATURE_STAGES, out_indices) if features_only else model

@@ -7,7 +7,7 @@ depthwise $3\times3$ conv and projects it back with a *linear* $1\times1$ conv (
 the shortcut joins the thin bottlenecks, the inverse of a ResNet block (Fig. 3).
 
 The state dict is key-for-key that of `torchvision.models.mobilenet_v2` at every width, so torchvision's
-ImageNet weights load unchanged (through torchvision's weights API: `weights=...`).
+ImageNet weights load unchanged (`weights="IMAGENET1K_V1"` or `"IMAGENET1K_V2"`, see `paperzoo.weights`).
 
 **Paper vs code.** Table 4's parameter and Mult-Add counts are claims in
 `docs/_cards/mobilenet-v2.yml`, computed from this module and checked by the test suite and the site
@@ -17,15 +17,17 @@ code): a deviation of the paper, not of the implementation.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 import torch.fx
 from torch import nn
-from torchvision.models import MobileNet_V2_Weights
 from torchvision.ops.misc import Conv2dNormActivation
 
 from paperzoo.models._checks import check_classifier_args, check_image_batch
-from paperzoo.models._torchvision_weights import load_torchvision_weights
+from paperzoo.models._features import StageFeatures, new_classifier
 from paperzoo.registry import Paper, register_model
+from paperzoo.weights import Weights, apply_weights, resolve_weights
 
 __all__ = ["InvertedResidual", "MobileNetV2", "make_divisible", "mobilenet_v2"]
 
@@ -53,6 +55,10 @@ BOTTLENECKS: tuple[tuple[int, int, int, int], ...] = (
 # the stem); its expansion conv `features[14].conv[0]` runs at output stride 16 and feeds SSDLite's
 # first head (Sec. 6.2). As a torch.fx node name: "features.14.conv.0".
 STRIDE16_EXPANSION_BLOCK = 14
+
+# `features_only`: (index in `features`, output stride) of the last block of each resolution, as timm's
+# MobileNetV2 (its last stage is the 320-channel bottleneck, before the 1x1 conv to 1280).
+FEATURE_STAGES = ((1, 2), (3, 4), (6, 8), (13, 16), (17, 32))
 
 
 def make_divisible(value: float, divisor: int = 8) -> int:
@@ -155,6 +161,10 @@ class MobileNetV2(nn.Module):
                 nn.init.normal_(module.weight, 0, 0.01)
                 nn.init.zeros_(module.bias)
 
+    def reset_classifier(self, num_classes: int) -> None:
+        """Replace the FC layer by a fresh one with `num_classes` outputs (0: none, logits = pooled features)."""
+        self.classifier[1] = new_classifier(self.num_features, num_classes)
+
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """The last feature map, `(N, 1280·max(1, α), H/32, W/32)`, from images `(N, 3, H, W)`."""
         check_image_batch(x, min_size=32)
@@ -180,30 +190,34 @@ def mobilenet_v2(
     width_mult: float = 1.0,
     num_classes: int = 1000,
     dropout: float = 0.2,
-    weights: MobileNet_V2_Weights | str | None = None,
+    weights: Weights | str | None = None,
     progress: bool = True,
+    features_only: bool = False,
+    out_indices: Sequence[int] | None = None,
 ) -> MobileNetV2:
     r"""MobileNetV2 of Table 2, optionally with torchvision's ImageNet weights.
 
     Args:
-        width_mult: Width multiplier $\alpha$.
-        num_classes: Number of output classes; must stay 1000 with ImageNet weights.
+        width_mult: Width multiplier $\alpha$ (1.0 with weights).
+        num_classes: Number of output classes; with weights, another count gets a fresh classifier.
         dropout: Dropout rate before the classifier.
-        weights: `None` for random weights, or a `torchvision.models.MobileNet_V2_Weights` member (or its
-            name, e.g. `"IMAGENET1K_V2"` or `"DEFAULT"`), loaded through torchvision's weights API.
-        progress: Show a progress bar if the weights must be downloaded.
+        weights: `None` for random weights, or torchvision's ImageNet weights by tag (`"IMAGENET1K_V1"`,
+            `"IMAGENET1K_V2"`, `"DEFAULT"` = V2), as a [`Weights`][paperzoo.weights.Weights] entry, or as a
+            `torchvision.models.MobileNet_V2_Weights` member; downloaded once and hash-checked.
+        progress: Show a progress bar while downloading weights.
+        features_only: Return a `StageFeatures` giving the
+            maps at strides 2, 4, 8, 16, 32 (channels in its `feature_info`) instead of the classifier.
+        out_indices: With `features_only`, the stages to return (default all five).
 
     Returns:
-        The model.
+        The model (a `StageFeatures` with `features_only=True`).
 
     Raises:
-        ValueError: If the weights are unknown or do not fit `width_mult` / `num_classes`.
+        ValueError: If the weights are unknown or do not fit `width_mult`.
     """
-    if weights is not None and width_mult != 1.0:
-        raise ValueError(f"torchvision's weights fit width_mult=1.0, got width_mult={width_mult}")
-    model = MobileNetV2(width_mult=width_mult, num_classes=num_classes, dropout=dropout)
-    if weights is not None:
-        load_torchvision_weights(
-            model, MobileNet_V2_Weights, weights, num_classes=num_classes, progress=progress
-        )
-    return model
+    resolved = resolve_weights("mobilenet_v2", weights)
+    classes = resolved.num_classes if resolved and features_only else num_classes
+    model = MobileNetV2(width_mult=width_mult, num_classes=classes, dropout=dropout)
+    if resolved is not None:
+        apply_weights(model, resolved, num_classes=classes, progress=progress)
+    return StageFeatures(model.features, FEATURE_STAGES, out_indices) if features_only else model

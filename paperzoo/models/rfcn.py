@@ -55,6 +55,7 @@ from paperzoo.detection.ps_roi import position_sensitive_roi_pool, rois_with_bat
 from paperzoo.detection.targets import pad_targets, validate_targets
 from paperzoo.models._checks import check_num_classes
 from paperzoo.registry import Paper, register_model
+from paperzoo.weights import apply_weights, resolve_weights
 
 __all__ = [
     "RFCN",
@@ -553,8 +554,9 @@ def _rfcn(
             "weights_backbone='DEFAULT' for ImageNet backbone weights (or load your own state_dict)"
         )
     _check_head_args(num_classes, k, box_maps, pool)  # before building the backbone
-    trunk, conv5 = atrous_resnet(depth, weights_backbone, frozen_bn=weights_backbone is not None)
-    if weights_backbone is not None:
+    backbone_weights = resolve_weights(f"rfcn_resnet{depth}", weights_backbone, "backbone")
+    trunk, conv5 = atrous_resnet(depth, None, frozen_bn=backbone_weights is not None)
+    if backbone_weights is not None:
         # The official code keeps conv1 and res2 fixed when fine-tuning from ImageNet.
         trunk.conv1.requires_grad_(False)
         trunk.layer1.requires_grad_(False)
@@ -574,9 +576,10 @@ def _rfcn(
         nms_thresh=0.7,
     )
     transform = MultiScaleRCNNTransform(train_min_sizes, min_size, max_size)
-    return RFCN(
+    model = RFCN(
         trunk, conv5, conv5_channels, rpn, transform, num_classes, k=k, box_maps=box_maps, pool=pool, **kwargs
     )
+    return model if backbone_weights is None else apply_weights(model, backbone_weights)
 
 
 _REGISTER = register_model(

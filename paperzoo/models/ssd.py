@@ -26,14 +26,16 @@ post-processing) live in `paperzoo.detection`; this module holds the network.
   conv, maps 64, 32, 16, 8, 4, 2, 1). torchvision's `highres` option appends a $4\times4$ conv to the
   SSD300 extras instead, which gives maps 64, 32, 16, 8, 6, 4, 1 that do not match the paper's 24,564
   boxes.
-- With ImageNet weights whose classifier is present (`IMAGENET1K_V1`), fc6 and fc7 are subsampled from
-  VGG's fully connected layers as the paper does ("we subsample parameters from fc6 and fc7", Sec. 3);
-  torchvision's SSD leaves them random.
+- With ImageNet weights whose classifier is present (`weights_backbone="IMAGENET1K_V1"`), fc6 and fc7
+  are subsampled from VGG's fully connected layers as the paper does ("we subsample parameters from fc6
+  and fc7", Sec. 3); torchvision's SSD starts from `IMAGENET1K_FEATURES` and leaves them random.
+- Published weights (`paperzoo.weights`): torchvision's COCO SSD300 (`weights="COCO_V1"`) loads with
+  its preprocessing (Caffe normalisation, resize without antialiasing), and then gives torchvision's
+  detections.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
@@ -41,8 +43,6 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torchvision.models import VGG16_Weights
-from torchvision.models.detection import SSD300_VGG16_Weights
 from torchvision.ops import box_convert
 from torchvision.transforms.v2 import functional as TF
 
@@ -61,24 +61,23 @@ from paperzoo.detection.ssd_postprocess import postprocess_detections
 from paperzoo.detection.targets import pad_targets, validate_targets
 from paperzoo.models._checks import check_num_classes
 from paperzoo.registry import Paper, register_model
+from paperzoo.weights import Preprocessing, Weights, apply_weights, resolve_weights
+
+# Input normalisation of the Caffe-converted VGG16 weights (torchvision's `IMAGENET1K_FEATURES`): images
+# in [0, 1] become 0-255 with the per-channel mean removed, as Caffe's SSD reads them.
+from paperzoo.weights.catalog import CAFFE_MEAN, CAFFE_STD
 
 __all__ = [
     "L2Norm",
     "SSD",
     "SSDHead",
     "VGG16Reduced",
-    "convert_torchvision_ssd300_state_dict",
     "ssd300_vgg16",
     "ssd512_vgg16",
     "ssd_box_config",
 ]
 
 PAPER = Paper("SSD: Single Shot MultiBox Detector", "1512.02325")
-
-# Input normalisation of the Caffe-converted VGG16 weights (torchvision's `IMAGENET1K_FEATURES`): images
-# in [0, 1] become 0-255 with the per-channel mean removed, as Caffe's SSD reads them.
-CAFFE_MEAN = (0.48235, 0.45882, 0.40784)
-CAFFE_STD = (1.0 / 255.0, 1.0 / 255.0, 1.0 / 255.0)
 
 # VGG paper Table 1, configuration D (VGG16) up to conv5_3: output channels of each 3x3 conv, "M" a 2x2
 # max pool. torchvision's `vgg16().features` numbering is kept, so ImageNet weights load key for key.
@@ -250,26 +249,6 @@ class VGG16Reduced(nn.Module):
             sources.append(x)
         return sources
 
-    def load_imagenet_state_dict(self, state_dict: dict[str, Tensor]) -> None:
-        """Load a torchvision `vgg16` state dict: conv1_1 to conv5_3, and fc6/fc7 when present.
-
-        fc6 and fc7 are subsampled from VGG's `classifier.0` / `classifier.3` as in the paper (Sec. 3):
-        every 4th unit of 4096, and every 3rd tap of fc6's 7x7 kernel, which with dilation 6 covers about
-        the same field. Weights with non-finite values there (torchvision's `IMAGENET1K_FEATURES`, whose
-        classifier is empty) leave fc6/fc7 at their random initialisation.
-        """
-        features = {k[len("features.") :]: v for k, v in state_dict.items() if k.startswith("features.")}
-        self.features.load_state_dict(features)
-        fc6_w, fc7_w = state_dict.get("classifier.0.weight"), state_dict.get("classifier.3.weight")
-        if fc6_w is None or fc7_w is None or not (fc6_w.isfinite().all() and fc7_w.isfinite().all()):
-            return
-        with torch.no_grad():
-            fc6 = fc6_w.view(4096, 512, 7, 7)  # (4096, 512·7·7) -> (4096, 512, 7, 7)
-            self.fc6.weight.copy_(fc6[::4, :, ::3, ::3])  # -> (1024, 512, 3, 3)
-            self.fc6.bias.copy_(state_dict["classifier.0.bias"][::4])
-            self.fc7.weight.copy_(fc7_w[::4, ::4, None, None])  # (4096, 4096) -> (1024, 1024, 1, 1)
-            self.fc7.bias.copy_(state_dict["classifier.3.bias"][::4])
-
 
 def conv3x3_predictor(in_channels: int, out_channels: int) -> nn.Module:
     """The paper's predictor: one 3x3 conv per map and output (Sec. 2.1, "Convolutional predictors")."""
@@ -402,6 +381,7 @@ class SSD(nn.Module):
             else SSDHead(backbone.out_channels, num_boxes_per_location(box_config), num_classes)
         )
         self.default_boxes = DefaultBoxes(box_config)
+        self.normalization = (tuple(map(float, image_mean)), tuple(map(float, image_std)))
         mean, std = torch.tensor(image_mean), torch.tensor(image_std)
         self.register_buffer("image_mean", mean.view(1, 3, 1, 1), persistent=False)  # (3,) -> (1, 3, 1, 1)
         self.register_buffer("image_std", std.view(1, 3, 1, 1), persistent=False)  # (3,) -> (1, 3, 1, 1)
@@ -414,6 +394,12 @@ class SSD(nn.Module):
         has_batch_norm = any(isinstance(m, nn.BatchNorm2d) for m in self.modules())
         one_by_one = min(h * w for h, w in self.feature_map_sizes) == 1
         self.min_train_batch = 2 if has_batch_norm and one_by_one else 1
+
+    @property
+    def transform(self) -> Preprocessing:
+        """The preprocessing `preprocess` applies (fixed-size resize, normalisation), as weights list theirs."""
+        mean, std = self.normalization
+        return Preprocessing(self.size, None, mean, std, "bilinear", self.antialias)
 
     @property
     def priors(self) -> Tensor:
@@ -553,70 +539,34 @@ class SSD(nn.Module):
         )
 
 
-# torchvision ssd300_vgg16 key -> paperzoo key (regex, replacement), applied in order.
-_TORCHVISION_KEYS: tuple[tuple[str, str], ...] = (
-    (r"^backbone\.scale_weight$", "backbone.l2norm.weight"),
-    (r"^backbone\.extra\.0\.(1|3|5)\.", "backbone.features.@CONV5@."),
-    (r"^backbone\.extra\.0\.7\.1\.", "backbone.fc6."),
-    (r"^backbone\.extra\.0\.7\.3\.", "backbone.fc7."),
-    (r"^backbone\.extra\.(\d+)\.", "backbone.extras.@PREV@."),
-    (r"^head\.classification_head\.module_list\.", "head.classification."),
-    (r"^head\.regression_head\.module_list\.", "head.regression."),
-)
-
-
-def _convert_key(key: str) -> str:
-    for pattern, replacement in _TORCHVISION_KEYS:
-        match = re.match(pattern, key)
-        if match is None:
-            continue
-        if "@CONV5@" in replacement:  # extra.0 = pool4 (0), conv5_1 (1), conv5_2 (3), conv5_3 (5)
-            replacement = replacement.replace("@CONV5@", str(CONV4_3_END + int(match.group(1))))
-        if "@PREV@" in replacement:  # torchvision's extra.0 is conv5 + fc; its extra.k is our extras.k-1
-            replacement = replacement.replace("@PREV@", str(int(match.group(1)) - 1))
-        return replacement + key[match.end() :]
-    return key
-
-
-def convert_torchvision_ssd300_state_dict(state_dict: dict[str, Tensor]) -> dict[str, Tensor]:
-    """Rename the keys of a torchvision `ssd300_vgg16` state dict to paperzoo's SSD300 (values shared).
-
-    Both models have the same layers, default boxes and box order; only the module names differ
-    (torchvision keeps conv5 and fc6/fc7 in `backbone.extra.0`, the L2Norm scale in
-    `backbone.scale_weight`).
-    """
-    return {_convert_key(key): value for key, value in state_dict.items()}
-
-
-def _check_builder_args(num_classes: int, weights_backbone: object, enum: type) -> object:
-    check_num_classes(num_classes, background=True)
-    return None if weights_backbone is None else enum.verify(weights_backbone)
-
-
 def _vgg_ssd(
+    name: str,
     num_classes: int,
-    input_size: int,
     default_boxes: str,
-    weights_backbone: VGG16_Weights | str | None,
+    weights_backbone: Weights | str | None,
     progress: bool,
     kwargs: dict,
 ) -> SSD:
-    weights_backbone = _check_builder_args(num_classes, weights_backbone, VGG16_Weights)
+    check_num_classes(num_classes, background=True)
+    backbone_weights = resolve_weights(name, weights_backbone, "backbone")
+    input_size = 300 if name == "ssd300_vgg16" else 512
     box_config = ssd_box_config(default_boxes, input_size)
     backbone = VGG16Reduced(EXTRAS_300 if input_size == 300 else EXTRAS_512)
-    if weights_backbone is not None:
-        backbone.load_imagenet_state_dict(weights_backbone.get_state_dict(progress=progress, check_hash=True))
-        normalize = weights_backbone.transforms()
+    if backbone_weights is not None:  # the input normalisation follows the backbone's weights
+        normalize = backbone_weights.preprocessing
         kwargs = {"image_mean": normalize.mean, "image_std": normalize.std, **kwargs}
-    return SSD(backbone, num_classes, box_config, **kwargs)
+    model = SSD(backbone, num_classes, box_config, **kwargs)
+    if backbone_weights is not None:
+        apply_weights(model, backbone_weights, progress=progress)
+    return model
 
 
 @register_model(paper=PAPER, task="detection", input_size=(300, 300), docs="object-detection/ssd/")
 def ssd300_vgg16(
     *,
     num_classes: int = 91,
-    weights: SSD300_VGG16_Weights | str | None = None,
-    weights_backbone: VGG16_Weights | str | None = None,
+    weights: Weights | str | None = None,
+    weights_backbone: Weights | str | None = None,
     default_boxes: str = "torchvision",
     progress: bool = True,
     **kwargs: Any,
@@ -624,11 +574,14 @@ def ssd300_vgg16(
     """SSD300 with the reduced VGG16 (Fig. 2): 8732 default boxes on maps 38, 19, 10, 5, 3, 1.
 
     Args:
-        num_classes: Classes including the background: 21 for VOC, 91 for torchvision's COCO ids.
-        weights: `None`, or torchvision's `SSD300_VGG16_Weights` (member or name, e.g. `"COCO_V1"`), loaded
-            through torchvision's weights API and renamed by `convert_torchvision_ssd300_state_dict`.
-        weights_backbone: `None`, or torchvision's `VGG16_Weights` for the backbone (e.g.
-            `"IMAGENET1K_FEATURES"`); the input normalisation then follows those weights.
+        num_classes: Classes including the background: 21 for VOC, 91 for torchvision's COCO ids. With
+            `weights`, another count keeps everything but a fresh classification head.
+        weights: `None`, or torchvision's COCO weights: `"COCO_V1"` / `"DEFAULT"` (or a
+            [`Weights`][paperzoo.weights.Weights] entry); they also set the preprocessing (Caffe
+            normalisation, resize without antialiasing) unless `kwargs` override it.
+        weights_backbone: `None`, or ImageNet VGG16 weights for the backbone: `"IMAGENET1K_V1"` (default;
+            fc6/fc7 subsampled as the paper does) or `"IMAGENET1K_FEATURES"` (torchvision SSD's start);
+            the input normalisation then follows those weights.
         default_boxes: `"torchvision"` (default, = Caffe COCO sizes clipped), `"paper"`, `"caffe_voc"` or
             `"caffe_coco"`.
         progress: Show a progress bar if weights must be downloaded.
@@ -638,21 +591,20 @@ def ssd300_vgg16(
         The detector.
 
     Raises:
-        ValueError: Invalid arguments, or COCO weights with other classes or boxes.
+        ValueError: Invalid arguments, or COCO weights with other default boxes.
     """
-    if weights is None:
-        return _vgg_ssd(num_classes, 300, default_boxes, weights_backbone, progress, kwargs)
-    weights = SSD300_VGG16_Weights.verify(weights)
-    categories = len(weights.meta["categories"])
-    if num_classes != categories or default_boxes != "torchvision":
+    resolved = resolve_weights("ssd300_vgg16", weights)
+    if resolved is None:
+        return _vgg_ssd("ssd300_vgg16", num_classes, default_boxes, weights_backbone, progress, kwargs)
+    if default_boxes != "torchvision" or weights_backbone is not None:
         raise ValueError(
-            f"{weights} fit num_classes={categories} and default_boxes='torchvision', "
-            f"got num_classes={num_classes} and default_boxes={default_boxes!r}"
+            f"{resolved.name} fit default_boxes='torchvision' and hold their own backbone, got "
+            f"default_boxes={default_boxes!r} and weights_backbone={weights_backbone!r}"
         )
-    model = _vgg_ssd(num_classes, 300, default_boxes, None, progress, kwargs)
-    state_dict = weights.get_state_dict(progress=progress, check_hash=True)
-    model.load_state_dict(convert_torchvision_ssd300_state_dict(state_dict))
-    return model
+    pre = resolved.preprocessing
+    kwargs = {"image_mean": pre.mean, "image_std": pre.std, "antialias": pre.antialias, **kwargs}
+    model = _vgg_ssd("ssd300_vgg16", num_classes, default_boxes, None, progress, kwargs)
+    return apply_weights(model, resolved, num_classes=num_classes, progress=progress)
 
 
 @register_model(paper=PAPER, task="detection", input_size=(512, 512), docs="object-detection/ssd/")
@@ -660,7 +612,7 @@ def ssd512_vgg16(
     *,
     num_classes: int = 91,
     weights: None = None,
-    weights_backbone: VGG16_Weights | str | None = None,
+    weights_backbone: Weights | str | None = None,
     default_boxes: str = "caffe_coco",
     progress: bool = True,
     **kwargs: Any,
@@ -669,8 +621,8 @@ def ssd512_vgg16(
 
     Args:
         num_classes: Classes including the background.
-        weights: Must be `None`: torchvision has no SSD512 weights.
-        weights_backbone: `None`, or torchvision's `VGG16_Weights` for the backbone.
+        weights: Must be `None`: no SSD512 weights are published in a format paperzoo reads.
+        weights_backbone: `None`, or ImageNet VGG16 weights for the backbone (as `ssd300_vgg16`).
         default_boxes: `"caffe_coco"` (default), `"caffe_voc"`, `"paper"` or `"torchvision"` (see
             [`ssd_box_config`][paperzoo.models.ssd.ssd_box_config]).
         progress: Show a progress bar if weights must be downloaded.
@@ -681,4 +633,4 @@ def ssd512_vgg16(
     """
     if weights is not None:
         raise ValueError(f"no pretrained SSD512 weights are available, got weights={weights!r}")
-    return _vgg_ssd(num_classes, 512, default_boxes, weights_backbone, progress, kwargs)
+    return _vgg_ssd("ssd512_vgg16", num_classes, default_boxes, weights_backbone, progress, kwargs)

@@ -37,7 +37,6 @@ from dataclasses import replace
 from typing import Any
 
 from torch import Tensor, nn
-from torchvision.models import MobileNet_V2_Weights
 from torchvision.ops.misc import Conv2dNormActivation
 
 from paperzoo.detection.default_boxes import DefaultBoxConfig, num_boxes_per_location
@@ -46,6 +45,8 @@ from paperzoo.models.mobilenet_v1 import MobileNetV1
 from paperzoo.models.mobilenet_v2 import STRIDE16_EXPANSION_BLOCK, MobileNetV2, mobilenet_v2
 from paperzoo.models.ssd import BOX_PRESETS, SSD, SSDHead, conv3x3_predictor, ssd_box_config
 from paperzoo.registry import Paper, register_model
+from paperzoo.weights import Weights, apply_weights, resolve_weights
+from paperzoo.weights.catalog import IMAGENET_MEAN, IMAGENET_STD
 
 __all__ = [
     "MobileNetV1Extractor",
@@ -69,9 +70,6 @@ EXTRA_CHANNELS = (512, 256, 256, 128)
 SSDLITE_BOX_PRESETS = (*BOX_PRESETS, "ssdlite")
 # Table 5: SSDLite's separable prediction layers, or SSD's regular ones on the same backbone.
 PREDICTION_LAYERS = ("ssdlite", "ssd")
-# ImageNet normalisation of torchvision's MobileNet weights.
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 def _ssdlite_preset() -> DefaultBoxConfig:
@@ -224,13 +222,25 @@ def _check_prediction_layers(prediction_layers: str) -> bool:
 
 
 def _ssdlite(
-    extractor: nn.Module, num_classes: int, default_boxes: str, separable: bool, kwargs: dict
+    extractor: nn.Module,
+    num_classes: int,
+    default_boxes: str,
+    separable: bool,
+    backbone_weights: Weights | None,
+    progress: bool,
+    kwargs: dict,
 ) -> SSD:
     check_num_classes(num_classes, background=True)
     box_config = ssdlite_box_config(default_boxes)
     head = ssdlite_head(extractor.out_channels, box_config, num_classes, separable)
-    kwargs = {"image_mean": IMAGENET_MEAN, "image_std": IMAGENET_STD, **kwargs}
-    return SSD(extractor, num_classes, box_config, head=head, **kwargs)
+    normalize = backbone_weights.preprocessing if backbone_weights is not None else None
+    mean, std = (normalize.mean, normalize.std) if normalize else (IMAGENET_MEAN, IMAGENET_STD)
+    model = SSD(
+        extractor, num_classes, box_config, head=head, **{"image_mean": mean, "image_std": std, **kwargs}
+    )
+    if backbone_weights is not None:
+        apply_weights(model, backbone_weights, progress=progress)
+    return model
 
 
 @register_model(paper=PAPER, task="detection", input_size=(300, 300), docs="object-detection/ssd/")
@@ -239,7 +249,7 @@ def ssdlite_mobilenet_v2(
     num_classes: int = 91,
     width_mult: float = 1.0,
     weights: None = None,
-    weights_backbone: MobileNet_V2_Weights | str | None = None,
+    weights_backbone: Weights | str | None = None,
     default_boxes: str = "paper",
     prediction_layers: str = "ssdlite",
     progress: bool = True,
@@ -255,7 +265,8 @@ def ssdlite_mobilenet_v2(
             torchvision's COCO ids).
         width_mult: Width multiplier $\alpha$ of the backbone and the extra layers.
         weights: Must be `None`: no SSDLite-MobileNetV2 weights are published in torchvision's API.
-        weights_backbone: `None`, or torchvision's `MobileNet_V2_Weights` (member or name).
+        weights_backbone: `None`, or torchvision's ImageNet MobileNetV2 weights: `"IMAGENET1K_V1"`,
+            `"IMAGENET1K_V2"` or `"DEFAULT"` (see `paperzoo.list_weights("ssdlite_mobilenet_v2")`).
         default_boxes: `"paper"` (default), `"torchvision"`, `"caffe_voc"`, `"caffe_coco"` (SSD's
             sizes) or `"ssdlite"` (torchvision's SSDLite boxes, scales 0.2-0.95, 6 per location).
         prediction_layers: `"ssdlite"` (default: separable heads and extra layers) or `"ssd"` (regular
@@ -269,9 +280,10 @@ def ssdlite_mobilenet_v2(
     if weights is not None:
         raise ValueError(f"no pretrained SSDLite-MobileNetV2 weights are available, got weights={weights!r}")
     separable = _check_prediction_layers(prediction_layers)
-    backbone = mobilenet_v2(width_mult=width_mult, weights=weights_backbone, progress=progress)
+    backbone_weights = resolve_weights("ssdlite_mobilenet_v2", weights_backbone, "backbone")
+    backbone = mobilenet_v2(width_mult=width_mult)
     extractor = MobileNetV2Extractor(backbone, width_mult, separable)
-    return _ssdlite(extractor, num_classes, default_boxes, separable, kwargs)
+    return _ssdlite(extractor, num_classes, default_boxes, separable, backbone_weights, progress, kwargs)
 
 
 @register_model(paper=PAPER, task="detection", input_size=(300, 300), docs="object-detection/ssd/")
@@ -280,9 +292,10 @@ def ssdlite_mobilenet_v1(
     num_classes: int = 91,
     width_mult: float = 1.0,
     weights: None = None,
-    weights_backbone: None = None,
+    weights_backbone: Weights | str | None = None,
     default_boxes: str = "paper",
     prediction_layers: str = "ssdlite",
+    progress: bool = True,
     **kwargs: Any,
 ) -> SSD:
     r"""SSDLite on MobileNetV1 (Sec. 6.2), on 300x300 images by default; Table 6 uses `size=(320, 320)`.
@@ -294,7 +307,10 @@ def ssdlite_mobilenet_v1(
         num_classes: Classes including the background.
         width_mult: Width multiplier $\alpha$ of the backbone and the extra layers.
         weights: Must be `None`: no SSDLite-MobileNetV1 weights are published.
-        weights_backbone: Must be `None`: torchvision has no MobileNetV1 weights.
+        weights_backbone: `None`, or timm's ImageNet MobileNetV1 weights (`"RA4_E3600_R224_IN1K"` /
+            `"DEFAULT"`; their hash is not published, see `paperzoo.create_model(allow_unverified=True)`),
+            which also switch the backbone to their ReLU6.
+        progress: Show a progress bar if weights must be downloaded.
         default_boxes: `"paper"` (default), `"torchvision"`, `"caffe_voc"`, `"caffe_coco"` (SSD's
             sizes) or `"ssdlite"` (torchvision's SSDLite boxes, scales 0.2-0.95, 6 per location).
         prediction_layers: `"ssdlite"` (default: separable heads and extra layers) or `"ssd"` (regular
@@ -304,11 +320,11 @@ def ssdlite_mobilenet_v1(
     Returns:
         The detector, an [`SSD`][paperzoo.models.ssd.SSD].
     """
-    if weights is not None or weights_backbone is not None:
-        raise ValueError(
-            "no pretrained SSDLite-MobileNetV1 or MobileNetV1 weights are available, got "
-            f"weights={weights!r}, weights_backbone={weights_backbone!r}"
-        )
+    if weights is not None:
+        raise ValueError(f"no pretrained SSDLite-MobileNetV1 weights are available, got weights={weights!r}")
     separable = _check_prediction_layers(prediction_layers)
-    extractor = MobileNetV1Extractor(MobileNetV1(width_mult=width_mult), width_mult, separable)
-    return _ssdlite(extractor, num_classes, default_boxes, separable, kwargs)
+    backbone_weights = resolve_weights("ssdlite_mobilenet_v1", weights_backbone, "backbone")
+    activation = backbone_weights.builder_kwargs.get("activation", "relu") if backbone_weights else "relu"
+    backbone = MobileNetV1(width_mult=width_mult, activation=activation)
+    extractor = MobileNetV1Extractor(backbone, width_mult, separable)
+    return _ssdlite(extractor, num_classes, default_boxes, separable, backbone_weights, progress, kwargs)

@@ -143,7 +143,7 @@ def test_bad_input_is_rejected_with_clear_message(x, error, message):
         ({"width_mult": -0.5}, "width_mult must be > 0, got -0.5"),
         ({"num_classes": 0}, "num_classes must be >= 1, got 0"),
         ({"dropout": 1.5}, r"dropout must be in \[0, 1\), got 1.5"),
-        ({"weights": "IMAGENET1K_V1"}, "no pretrained weights"),
+        ({"weights": "IMAGENET1K_V1"}, "unknown weights='IMAGENET1K_V1' for mobilenet_v1"),
     ],
 )
 def test_bad_arguments_are_rejected(kwargs, message):

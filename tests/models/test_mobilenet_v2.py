@@ -12,6 +12,8 @@ from torchvision.models.feature_extraction import create_feature_extractor
 from paperzoo import create_model
 from paperzoo.analysis import complexity, count_params
 from paperzoo.models.mobilenet_v2 import STRIDE16_EXPANSION_BLOCK, make_divisible, mobilenet_v2
+from paperzoo.weights import get_weights, resolve_weights
+from tests.weights.local_weights import local_weights
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -97,31 +99,34 @@ def test_stride_16_expansion_of_block_15_for_ssdlite():
     torch.testing.assert_close(c5, out["c5"])
 
 
-def _fake_state_dict(self, *args, **kwargs):
-    # Stands in for a download: a locally created state dict of the right architecture.
-    assert kwargs.get("progress") is False
-    torch.manual_seed(1)
-    return torchvision.models.mobilenet_v2().state_dict()
-
-
 @pytest.mark.parametrize(
-    "weights", [MobileNet_V2_Weights.IMAGENET1K_V1, "IMAGENET1K_V2", "MobileNet_V2_Weights.DEFAULT"]
+    ("weights", "tag"),
+    [
+        (MobileNet_V2_Weights.IMAGENET1K_V1, "IMAGENET1K_V1"),
+        ("IMAGENET1K_V2", "IMAGENET1K_V2"),
+        ("MobileNet_V2_Weights.DEFAULT", "IMAGENET1K_V2"),
+    ],
 )
-def test_weights_load_through_torchvision_weights_api(monkeypatch, weights):
-    monkeypatch.setattr(MobileNet_V2_Weights, "get_state_dict", _fake_state_dict)
-    model = mobilenet_v2(weights=weights, progress=False)
-    expected = _fake_state_dict(None, progress=False)
+def test_torchvision_weight_names_resolve_to_the_catalog(weights, tag):
+    assert resolve_weights("mobilenet_v2", weights) == get_weights("mobilenet_v2", tag)
+
+
+def test_weights_load_key_for_key(tmp_path):
+    torch.manual_seed(1)
+    expected = torchvision.models.mobilenet_v2().state_dict()
+    model = mobilenet_v2(weights=local_weights(tmp_path, "mobilenet_v2", "IMAGENET1K_V2", expected))
     for key, value in model.state_dict().items():
         torch.testing.assert_close(value, expected[key], rtol=0, atol=0)
 
 
-def test_weights_that_do_not_fit_are_rejected(monkeypatch):
-    monkeypatch.setattr(MobileNet_V2_Weights, "get_state_dict", _fake_state_dict)
-    with pytest.raises(ValueError, match="has 1000 classes, got num_classes=10"):
-        mobilenet_v2(weights="DEFAULT", num_classes=10)
-    with pytest.raises(ValueError, match="fit width_mult=1.0, got width_mult=0.5"):
-        mobilenet_v2(weights="DEFAULT", width_mult=0.5)
-    with pytest.raises(ValueError, match="NO_SUCH_WEIGHTS"):
+def test_weights_that_do_not_fit_are_rejected(tmp_path):
+    torch.manual_seed(1)
+    weights = local_weights(
+        tmp_path, "mobilenet_v2", "IMAGENET1K_V2", torchvision.models.mobilenet_v2().state_dict()
+    )
+    with pytest.raises(ValueError, match="do not fit this configuration of mobilenet_v2"):
+        mobilenet_v2(weights=weights, width_mult=0.5)
+    with pytest.raises(ValueError, match="unknown weights='NO_SUCH_WEIGHTS' for mobilenet_v2"):
         mobilenet_v2(weights="NO_SUCH_WEIGHTS")
 
 

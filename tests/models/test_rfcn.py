@@ -23,6 +23,7 @@ from paperzoo.models.rfcn import (
     roi_losses,
     score_map_channels,
 )
+from tests.weights.local_weights import local_weights
 
 SMALL = {"min_size": 96, "max_size": 160, "train_min_sizes": (96,)}
 
@@ -165,18 +166,12 @@ def test_multiscale_transform_train_and_test_sizes():
     assert transform(image)[0].image_sizes[0] == (64, 96)
 
 
-def test_weights_backbone_through_torchvision_weights_api(monkeypatch):
+def test_imagenet_weights_load_as_the_backbone(tmp_path):
     torch.manual_seed(1)
     state = torchvision.models.resnet18().state_dict()
-    asked = []
-
-    def fake_get_state_dict(self, *args, **kwargs):
-        asked.append(self)
-        return state
-
-    monkeypatch.setattr(torchvision.models._api.WeightsEnum, "get_state_dict", fake_get_state_dict)
-    model = rfcn_resnet18(weights_backbone="DEFAULT", **SMALL)
-    assert asked == [torchvision.models.ResNet18_Weights.IMAGENET1K_V1]
+    weights = local_weights(tmp_path, "rfcn_resnet18", "DEFAULT", state, "backbone")
+    assert weights.tag == "IMAGENET1K_V1"
+    model = rfcn_resnet18(weights_backbone=weights, **SMALL)
     torch.testing.assert_close(model.trunk.conv1.weight, state["conv1.weight"])
     torch.testing.assert_close(model.conv5[1].conv2.weight, state["layer4.1.conv2.weight"])
     assert isinstance(model.trunk.bn1, FrozenBatchNorm2d)
@@ -421,9 +416,7 @@ def test_bad_images_and_arguments_raise(model):
         model([torch.zeros(3, 32, 32, dtype=torch.uint8)], targets[:1])
     with pytest.raises(ValueError, match="no pretrained R-FCN weights"):
         rfcn_resnet18(weights="VOC")
-    with pytest.raises(
-        ValueError, match="unknown weights_backbone 'IMAGENET' for ResNet-18; expected one of"
-    ):
+    with pytest.raises(ValueError, match="unknown weights_backbone='IMAGENET' for rfcn_resnet18: expected"):
         rfcn_resnet18(weights_backbone="IMAGENET")
     with pytest.raises(ValueError, match="box_maps"):
         rfcn_resnet18(box_maps="class_aware")

@@ -4,10 +4,7 @@ import math
 
 import pytest
 import torch
-import torchvision
 from torch import nn
-from torchvision.models import VGG16_Weights
-from torchvision.models.detection import SSD300_VGG16_Weights
 from torchvision.models.detection.image_list import ImageList
 from torchvision.ops import box_convert, box_iou
 from torchvision.transforms.v2 import functional as TF
@@ -20,32 +17,17 @@ from paperzoo.models.ssd import (
     SSD,
     L2Norm,
     VGG16Reduced,
-    convert_torchvision_ssd300_state_dict,
     ssd300_vgg16,
     ssd512_vgg16,
     ssd_box_config,
 )
+from paperzoo.weights import convert_state_dict
+from paperzoo.weights.convert import convert_torchvision_ssd300_state_dict
+from tests.weights.local_weights import local_weights
 
 
 def _num_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
-
-
-@pytest.fixture(scope="module")
-def torchvision_ssd300() -> nn.Module:
-    # Built on the meta device and filled here: torchvision's builder would also initialise VGG16's
-    # 120M-parameter classifier, which SSD does not use.
-    with torch.device("meta"):
-        model = torchvision.models.detection.ssd300_vgg16(weights=None, weights_backbone=None, num_classes=91)
-    model.to_empty(device="cpu")
-    torch.manual_seed(1)
-    for layer in model.modules():
-        if isinstance(layer, nn.Conv2d):
-            nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
-            nn.init.uniform_(layer.bias, -0.1, 0.1)
-    with torch.no_grad():
-        model.backbone.scale_weight.uniform_(10, 30)
-    return model.eval()
 
 
 @pytest.fixture(scope="module")
@@ -151,14 +133,22 @@ def test_converted_torchvision_weights_give_the_same_head_outputs(ssd300, torchv
     torch.testing.assert_close(priors, anchors, atol=1e-4, rtol=0)
 
 
-def test_torchvision_coco_weights_load_through_the_weights_api(monkeypatch, torchvision_ssd300):
+def test_torchvision_coco_weights_load_with_their_preprocessing(tmp_path, torchvision_ssd300):
     state_dict = torchvision_ssd300.state_dict()
-    monkeypatch.setattr(SSD300_VGG16_Weights, "get_state_dict", lambda self, **kwargs: state_dict)
-    model = ssd300_vgg16(weights="COCO_V1")
+    weights = local_weights(tmp_path, "ssd300_vgg16", "COCO_V1", state_dict)
+    model = ssd300_vgg16(weights=weights)
     assert torch.equal(model.backbone.l2norm.weight, state_dict["backbone.scale_weight"])
     assert torch.equal(model.backbone.fc6.weight, state_dict["backbone.extra.0.7.1.weight"])
-    with pytest.raises(ValueError, match="num_classes=91"):
-        ssd300_vgg16(weights=SSD300_VGG16_Weights.COCO_V1, num_classes=21)
+    assert model.transform == weights.preprocessing  # Caffe normalisation, no antialiasing
+    assert not model.antialias
+
+    # Another class count keeps everything but the classification head (timm's behaviour).
+    voc = ssd300_vgg16(weights=weights, num_classes=21)
+    assert voc.head.classification[0].out_channels == 4 * 21
+    assert torch.equal(voc.head.regression[0].weight, state_dict["head.regression_head.module_list.0.weight"])
+    assert torch.equal(voc.backbone.fc7.weight, model.backbone.fc7.weight)
+    with pytest.raises(ValueError, match="fit default_boxes='torchvision'"):
+        ssd300_vgg16(weights=weights, default_boxes="paper")
 
 
 def _random_vgg16_state_dict() -> dict[str, torch.Tensor]:
@@ -166,12 +156,7 @@ def _random_vgg16_state_dict() -> dict[str, torch.Tensor]:
     with torch.device("meta"):
         shapes = {f"features.{k}": v.shape for k, v in VGG16Reduced().features.state_dict().items()}
     shapes |= {"classifier.0.weight": (4096, 512 * 7 * 7), "classifier.3.weight": (4096, 4096)}
-    shapes |= {
-        "classifier.6.weight": (1000, 4096),
-        "classifier.0.bias": (4096,),
-        "classifier.3.bias": (4096,),
-    }
-    shapes |= {"classifier.6.bias": (1000,)}
+    shapes |= {"classifier.0.bias": (4096,), "classifier.3.bias": (4096,)}
     # Each entry out + in: distinct along both axes, and cheaper than drawing 120M random numbers.
     return {
         key: torch.rand(shape[0], *[1] * (len(shape) - 1)) + torch.rand(shape[1:])
@@ -179,27 +164,33 @@ def _random_vgg16_state_dict() -> dict[str, torch.Tensor]:
     }
 
 
-def test_imagenet_backbone_weights_load_and_fc6_fc7_are_subsampled(monkeypatch):
+def test_imagenet_vgg16_conversion_subsamples_fc6_and_fc7():
     state_dict = _random_vgg16_state_dict()
-    monkeypatch.setattr(VGG16_Weights, "get_state_dict", lambda self, **kwargs: state_dict)
-    model = ssd300_vgg16(num_classes=21, weights_backbone="IMAGENET1K_V1")
-    backbone = model.backbone
-    assert torch.equal(backbone.features[28].weight, state_dict["features.28.weight"])  # conv5_3
+    converted = convert_state_dict("ssd300_vgg16", state_dict, "torchvision_vgg16")
+    assert torch.equal(converted["backbone.features.28.weight"], state_dict["features.28.weight"])  # conv5_3
     fc6 = state_dict["classifier.0.weight"].view(4096, 512, 7, 7)
-    assert torch.equal(backbone.fc6.weight, fc6[::4, :, ::3, ::3])
-    assert torch.equal(backbone.fc7.weight[:, :, 0, 0], state_dict["classifier.3.weight"][::4, ::4])
-    assert torch.equal(backbone.fc7.bias, state_dict["classifier.3.bias"][::4])
-    assert torch.allclose(model.image_mean.flatten(), torch.tensor([0.485, 0.456, 0.406]))
+    assert torch.equal(converted["backbone.fc6.weight"], fc6[::4, :, ::3, ::3])
+    assert torch.equal(
+        converted["backbone.fc7.weight"][:, :, 0, 0], state_dict["classifier.3.weight"][::4, ::4]
+    )
+    assert torch.equal(converted["backbone.fc7.bias"], state_dict["classifier.3.bias"][::4])
+    model = ssd300_vgg16(num_classes=21)
+    assert not model.load_state_dict(converted, strict=False).unexpected_keys
 
-    # torchvision's IMAGENET1K_FEATURES (Caffe's VGG) has an empty (NaN) classifier: fc6/fc7 stay random.
+    # torchvision's IMAGENET1K_FEATURES (Caffe's VGG) has an empty (NaN) classifier: no fc6/fc7.
     state_dict["classifier.0.weight"].fill_(math.nan)
-    state_dict["features.0.weight"].zero_()
-    fc6_before = backbone.fc6.weight.clone()
-    backbone.load_imagenet_state_dict(state_dict)
-    assert torch.equal(backbone.features[0].weight, state_dict["features.0.weight"])
-    assert torch.equal(backbone.fc6.weight, fc6_before)
-    normalize = VGG16_Weights.IMAGENET1K_FEATURES.transforms()
-    assert (tuple(normalize.mean), tuple(normalize.std)) == (CAFFE_MEAN, CAFFE_STD)
+    converted = convert_state_dict("ssd512_vgg16", state_dict, "torchvision_vgg16")
+    assert set(converted) == {f"backbone.{k}" for k in state_dict if k.startswith("features.")}
+
+
+def test_imagenet_backbone_weights_load_and_set_the_normalisation(tmp_path):
+    features = {k: v for k, v in _random_vgg16_state_dict().items() if k.startswith("features.")}
+    weights = local_weights(tmp_path, "ssd300_vgg16", "IMAGENET1K_FEATURES", features, "backbone")
+    model = ssd300_vgg16(num_classes=21, weights_backbone=weights)
+    assert torch.equal(model.backbone.features[0].weight, features["features.0.weight"])
+    assert model.normalization == (CAFFE_MEAN, CAFFE_STD)
+    default = ssd300_vgg16(num_classes=21, weights_backbone=None)
+    assert default.transform.mean == CAFFE_MEAN  # the paper's (Caffe) normalisation without weights too
 
 
 def _random_head_outputs(batch: int, num_classes: int, seed: int = 4) -> dict[str, torch.Tensor]:

@@ -4,13 +4,13 @@ import pytest
 import torch
 import torchvision
 from torch import nn
-from torchvision.models import MobileNet_V2_Weights
 from torchvision.models.detection.anchor_utils import DefaultBoxGenerator
 
 from paperzoo.analysis import count_params, network_macs
 from paperzoo.detection.default_boxes import default_boxes
 from paperzoo.models.ssd import SSD
 from paperzoo.models.ssdlite import ssdlite_box_config, ssdlite_mobilenet_v1, ssdlite_mobilenet_v2
+from tests.weights.local_weights import local_weights
 
 TINY = {"num_classes": 3, "width_mult": 0.25, "size": (128, 128)}
 
@@ -109,11 +109,11 @@ def test_splitting_block_15_keeps_the_backbone_output():
         torch.testing.assert_close(sources[1], model.backbone.features(x))
 
 
-def test_torchvision_mobilenet_v2_weights_load_through_the_weights_api(monkeypatch):
+def test_torchvision_mobilenet_v2_weights_load_as_the_backbone(tmp_path):
     torch.manual_seed(0)
     state_dict = torchvision.models.mobilenet_v2().state_dict()
-    monkeypatch.setattr(MobileNet_V2_Weights, "get_state_dict", lambda self, **kwargs: state_dict)
-    model = ssdlite_mobilenet_v2(num_classes=21, weights_backbone="IMAGENET1K_V1")
+    weights = local_weights(tmp_path, "ssdlite_mobilenet_v2", "IMAGENET1K_V1", state_dict, "backbone")
+    model = ssdlite_mobilenet_v2(num_classes=21, weights_backbone=weights)
     features = {f"features.{k}": v for k, v in model.backbone.features.state_dict().items()}
     assert all(torch.equal(v, state_dict[k]) for k, v in features.items())
     assert torch.allclose(model.image_std.flatten(), torch.tensor([0.229, 0.224, 0.225]))
@@ -211,5 +211,5 @@ def test_box_config_and_bad_arguments():
         ssdlite_mobilenet_v2(default_boxes="tf")
     with pytest.raises(ValueError, match="no pretrained SSDLite-MobileNetV2 weights"):
         ssdlite_mobilenet_v2(weights="COCO_V1")
-    with pytest.raises(ValueError, match="MobileNetV1 weights"):
+    with pytest.raises(ValueError, match="unknown weights_backbone='IMAGENET1K_V1' for ssdlite_mobilenet_v1"):
         ssdlite_mobilenet_v1(weights_backbone="IMAGENET1K_V1")
