@@ -53,6 +53,7 @@ from torchvision.ops.misc import FrozenBatchNorm2d
 
 from paperzoo.detection.ps_roi import position_sensitive_roi_pool, rois_with_batch_index
 from paperzoo.detection.targets import pad_targets, validate_targets
+from paperzoo.models._checks import check_num_classes
 from paperzoo.registry import Paper, register_model
 
 __all__ = [
@@ -482,8 +483,7 @@ class RFCN(nn.Module):
 
 
 def _check_head_args(num_classes: int, k: int, box_maps: str, pool: str) -> None:
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
-        raise ValueError(f"num_classes must be an int >= 2 (objects + background), got {num_classes!r}")
+    check_num_classes(num_classes, background=True)
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise ValueError(f"k must be a positive int (1, 3, 7 in the paper), got {k!r}")
     score_map_channels(num_classes, k, box_maps)  # checks box_maps

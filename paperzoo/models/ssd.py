@@ -58,6 +58,7 @@ from paperzoo.detection.matcher import match_priors
 from paperzoo.detection.multibox_loss import encode_targets, multibox_loss
 from paperzoo.detection.ssd_postprocess import postprocess_detections
 from paperzoo.detection.targets import pad_targets, validate_targets
+from paperzoo.models._checks import check_num_classes
 from paperzoo.registry import Paper, register_model
 
 __all__ = [
@@ -379,8 +380,7 @@ class SSD(nn.Module):
         antialias: bool = True,
     ) -> None:
         super().__init__()
-        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
-            raise ValueError(f"num_classes must be an int >= 2 (background included), got {num_classes!r}")
+        check_num_classes(num_classes, background=True)
         if len(image_mean) != 3 or len(image_std) != 3:
             raise ValueError(f"image_mean and image_std need 3 values, got {image_mean} and {image_std}")
         self.size = tuple(size) if size is not None else (box_config.input_size, box_config.input_size)
@@ -586,8 +586,7 @@ def convert_torchvision_ssd300_state_dict(state_dict: dict[str, Tensor]) -> dict
 
 
 def _check_builder_args(num_classes: int, weights_backbone: object, enum: type) -> object:
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
-        raise ValueError(f"num_classes must be an int >= 2 (background included), got {num_classes!r}")
+    check_num_classes(num_classes, background=True)
     return None if weights_backbone is None else enum.verify(weights_backbone)
 
 

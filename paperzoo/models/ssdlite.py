@@ -46,6 +46,7 @@ from torchvision.models import MobileNet_V2_Weights
 from torchvision.ops.misc import Conv2dNormActivation
 
 from paperzoo.detection.default_boxes import DefaultBoxConfig, num_boxes_per_location
+from paperzoo.models._checks import check_num_classes
 from paperzoo.models.mobilenet_v1 import MobileNetV1
 from paperzoo.models.mobilenet_v2 import STRIDE16_EXPANSION_BLOCK, MobileNetV2, mobilenet_v2
 from paperzoo.models.ssd import BOX_PRESETS, SSD, SSDHead, ssd_box_config
@@ -205,8 +206,7 @@ def ssdlite_head(in_channels: Sequence[int], box_config: DefaultBoxConfig, num_c
 
 
 def _ssdlite(extractor: nn.Module, num_classes: int, default_boxes: str, kwargs: dict) -> SSD:
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
-        raise ValueError(f"num_classes must be an int >= 2 (background included), got {num_classes!r}")
+    check_num_classes(num_classes, background=True)
     box_config = ssdlite_box_config(default_boxes)
     head = ssdlite_head(extractor.out_channels, box_config, num_classes)
     kwargs = {"image_mean": IMAGENET_MEAN, "image_std": IMAGENET_STD, **kwargs}
