@@ -1,4 +1,4 @@
-"""R-FCN: architecture numbers, training behaviour (OHEM), detections, bad input, cost numbers."""
+"""R-FCN: architecture numbers, training behaviour (OHEM), detections, bad input."""
 
 from __future__ import annotations
 
@@ -10,14 +10,11 @@ from torchvision.ops import box_iou
 from torchvision.ops.misc import FrozenBatchNorm2d
 
 import paperzoo
-from paperzoo.analysis import count_macs, count_params
 from paperzoo.models import rfcn
 from paperzoo.models.rfcn import (
-    MultiScaleRCNNTransform,
     RFCNHead,
     atrous_resnet,
     ohem_select,
-    rfcn_cost_breakdown,
     rfcn_resnet18,
     rfcn_resnet101,
     roi_losses,
@@ -77,42 +74,6 @@ def test_paper_channel_counts():
     assert score_map_channels(21, 7, "agnostic8") == (1029, 392)  # official `rfcn_bbox`: 8·7²
 
 
-def test_cost_breakdown_resnet101_voc():
-    cost = rfcn_cost_breakdown()
-    # Parameters cross-checked against torchvision: ResNet-101 without its fc, plus RPN and R-FCN heads.
-    with torch.device("meta"):
-        resnet = torchvision.models.resnet101()
-    rpn = (1024 * 512 * 9 + 512) + (512 * 9 + 9) + (512 * 36 + 36)
-    head = (2048 * 1024 + 1024) + (1024 * 1029 + 1029) + (1024 * 196 + 196)
-    assert cost.params == count_params(resnet) - count_params(resnet.fc) + rpn + head == 50_596_150
-    # Faster R-CNN per RoI: conv5 (stride 2) on a 14x14x1024 RoI feature + fc 2048 -> 21 + 80.
-    res5a = 1024 * 512 * 14**2 + 512 * 512 * 9 * 7**2 + 512 * 2048 * 7**2 + 1024 * 2048 * 7**2
-    res5bc = 2 * (2048 * 512 + 512 * 512 * 9 + 512 * 2048) * 7**2
-    assert cost.faster_rcnn_per_roi_macs == res5a + res5bc + 2048 * (21 + 80) == 809_445_376
-    # R-FCN at stride 16 on 600x1000: a 38x63 map; conv5 (dilated, once per image) and the 1x1 head.
-    cells = 38 * 63
-    assert cost.head_macs == cells * 1024 * (2048 + 1029 + 196)
-    assert cost.conv5_macs == (res5a + res5bc) * cells // 7**2 - 1024 * 512 * (14**2 - 7**2) * cells // 7**2
-    assert cost.per_roi_macs == 0
-    assert cost.total_macs == 140_034_736_128
-    assert cost.faster_rcnn_total_macs == 339_073_087_488
-    assert 2.4 < cost.faster_rcnn_total_macs / cost.total_macs < 2.5
-    assert cost.to_dict()["total_macs"] == cost.total_macs and cost.to_dict()["image_size"] == [600, 1000]
-
-
-def test_cost_breakdown_matches_the_whole_model(model):
-    """The components add up to `count_macs` of a real eval forward, whatever the number of RoIs."""
-    image = [torch.rand(3, 96, 128)]  # min_size 96: no resize, already a multiple of 32
-    model.eval()
-    cost = rfcn_cost_breakdown(18, image_size=(96, 128))
-    assert count_macs(model, image) == cost.total_macs
-    model.rpn._post_nms_top_n["testing"] = 5
-    try:
-        assert count_macs(model, image) == cost.total_macs  # per-RoI work has no MACs
-    finally:
-        model.rpn._post_nms_top_n["testing"] = 300
-
-
 # ------------------------------------------------------------------------------------- architecture
 
 
@@ -154,15 +115,6 @@ def test_atrous_backbone_keeps_stride_16(depth):
     assert out.shape[1] == (512 if depth == 18 else 2048)
     dilations = {m.dilation for m in conv5.modules() if isinstance(m, nn.Conv2d) and m.kernel_size == (3, 3)}
     assert dilations == {(2, 2)}  # every 3x3 conv of res5, res5a included, as the official prototxt
-
-
-def test_multiscale_transform_train_and_test_sizes():
-    transform = MultiScaleRCNNTransform((32, 48), 64, 1000)
-    image = [torch.rand(3, 20, 30)]
-    sizes = {transform(image)[0].image_sizes[0][0] for _ in range(12)}
-    assert sizes == {32, 48}
-    transform.eval()
-    assert transform(image)[0].image_sizes[0] == (64, 96)
 
 
 def test_weights_backbone_through_torchvision_weights_api(monkeypatch):
