@@ -15,7 +15,12 @@ at least `detections_per_img` of them survive, the answer is found without the o
 otherwise `R` doubles (the loop ends at the full set, so the result is always exact). With `R` twice
 `detections_per_img` this cuts the boxes handed to NMS from up to `B·(C-1)·400` (256k for SSD300,
 VOC, batch 32) to `B·400`: on the CPU `batched_nms` works group by group over all its boxes, so
-the size of its input, not the number of calls, is what costs.
+the size of its input, not the number of calls, is what costs. Measured against the plain library
+call (one `batched_nms` over every candidate; `benchmarks/bench_ssd.py --parts nms`), batch 8, 21
+classes, untrained scores (all 64,000 candidates above the threshold), one CPU thread: 50-73 ms
+instead of 243-472 ms at SSD300's 8732 boxes, 25-47 ms instead of 175-404 ms at SSDLite's 3000, i.e.
+0.15-0.4 s saved per batch where SSDLite's whole forward pass takes 1.3 s. The kept detections are
+the same (equal scores may come out in another order).
 """
 
 from __future__ import annotations
