@@ -3,7 +3,7 @@
 Both detectors need it: SSD keeps the 200 best detections per image after NMS
 ([`ssd_postprocess`][paperzoo.detection.ssd_postprocess]); R-FCN keeps the `B = 128` RoIs with the
 highest loss per image for OHEM and the 100 best detections per image at test time
-([`paperzoo.models.rfcn`][paperzoo.models.rfcn]). One stable sort by image and a rank inside each image
+(`paperzoo.models.rfcn`). One stable sort by image and a rank inside each image
 replace a loop over the images.
 """
 
