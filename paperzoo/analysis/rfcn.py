@@ -1,4 +1,5 @@
-"""R-FCN's cost against a Faster R-CNN per-RoI head, measured from the built model (Sec. 2, Table 3).
+"""R-FCN measured from a built model: its cost against a Faster R-CNN per-RoI head (Sec. 2, Table 3),
+and the training settings its code actually runs (scale, Sec. 4.1; OHEM rule, Sec. 3.1).
 
 Imported on its own (`from paperzoo.analysis.rfcn import rfcn_cost_breakdown`), not from
 `paperzoo.analysis`: it builds R-FCN models, and the rest of `paperzoo.analysis` stays free of them.
@@ -6,6 +7,7 @@ Imported on its own (`from paperzoo.analysis.rfcn import rfcn_cost_breakdown`), 
 
 from __future__ import annotations
 
+import copy
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -13,9 +15,9 @@ import torch
 from torch import nn
 
 from paperzoo.analysis.complexity import count_macs, count_params
-from paperzoo.models.rfcn import RESNETS, rfcn_resnet18, rfcn_resnet50, rfcn_resnet101
+from paperzoo.models.rfcn import RESNETS, RFCN, rfcn_resnet18, rfcn_resnet50, rfcn_resnet101
 
-__all__ = ["RFCNCost", "rfcn_cost_breakdown"]
+__all__ = ["RFCNCost", "ohem_kept_of_duplicates", "rfcn_cost_breakdown", "training_shorter_sides"]
 
 _BUILDERS = {18: rfcn_resnet18, 50: rfcn_resnet50, 101: rfcn_resnet101}
 
@@ -123,3 +125,30 @@ def rfcn_cost_breakdown(
         per_roi_macs=0,
         faster_rcnn_per_roi_macs=per_roi,
     )
+
+
+def training_shorter_sides(model: RFCN, draws: int = 64) -> list[int]:
+    """The shorter sides the model resizes its training images to, found by running its transform.
+
+    A copy of `model.transform` in training mode resizes a 64 x 64 image `draws` times (seeded, the
+    global random state untouched): one value for single-scale training, all the sampled scales
+    otherwise. Runs on the CPU whatever the default device (the transform has no weights), so it works
+    for a model built on the `meta` device too.
+    """
+    transform = copy.deepcopy(model.transform).train()
+    with torch.device("cpu"), torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        image = torch.zeros(3, 64, 64)  # square, 2^6: every scale up to max_size is reached exactly
+        return sorted({min(transform([image])[0].image_sizes[0]) for _ in range(draws)})
+
+
+def ohem_kept_of_duplicates(model: RFCN, num_rois: int = 300) -> int:
+    """How many of `num_rois` RoIs on one object the model's OHEM back-propagates, by running it.
+
+    The RoIs are copies of one box with distinct losses, in one image. The R-FCN paper's rule (rank
+    by loss, no NMS) keeps B = `model.ohem_rois_per_image` of them; the OHEM paper's NMS keeps one.
+    """
+    with torch.device("cpu"):
+        losses = torch.linspace(1.0, 0.0, num_rois)
+        rois = torch.tensor([[0.0, 10.0, 10.0, 110.0, 110.0]]).expand(num_rois, 5)  # (R, 5): image 0
+        return len(model.select_hard_examples(losses, rois))

@@ -24,10 +24,11 @@ IMAGENET_MEAN, IMAGENET_STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
 class MultiScaleRCNNTransform(GeneralizedRCNNTransform):
     """torchvision's `GeneralizedRCNNTransform` with separate training and test scales.
 
-    torchvision picks a random training size from `min_size` and tests at `min_size[-1]`; R-FCN
-    trains at shorter sides {400, 500, 600, 700, 800} and tests at 600 (Sec. 4.1), so the training
-    sizes are kept apart. Normalisation, resizing, padding to a multiple of 32 and mapping the
-    detections back to the input pixels are torchvision's.
+    torchvision picks a random training size from `min_size` and tests at `min_size[-1]`. R-FCN's
+    main model trains and tests at a shorter side of 600; its multi-scale experiment (Sec. 4.1)
+    trains at {400, 500, 600, 700, 800} and still tests at 600, so the training sizes are kept
+    apart. Normalisation, resizing, padding to a multiple of 32 and mapping the detections back to
+    the input pixels are torchvision's.
 
     Args:
         train_min_sizes: Shorter sides sampled uniformly in training.

@@ -59,6 +59,7 @@ from paperzoo.registry import Paper, register_model
 
 __all__ = [
     "RFCN",
+    "MULTI_SCALE_TRAIN_SIZES",
     "MultiScaleRCNNTransform",
     "RFCNHead",
     "atrous_resnet",
@@ -74,6 +75,10 @@ PAPER = Paper("R-FCN: Object Detection via Region-based Fully Convolutional Netw
 BoxMaps = Literal["agnostic4", "agnostic8"]
 Pool = Literal["ps_roi_pool", "ps_roi_align"]
 STRIDE = 16  # conv4 stride; conv5 keeps it with à trous convolution (Sec. 3.2)
+
+# Shorter sides of R-FCN's multi-scale training (Sec. 4.1: 80.5 % instead of 79.5 % on VOC 2007 test);
+# the main model trains at one scale, 600. Pass as `train_min_sizes=MULTI_SCALE_TRAIN_SIZES`.
+MULTI_SCALE_TRAIN_SIZES = (400, 500, 600, 700, 800)
 
 # ResNet depth -> (torchvision builder, ImageNet weights enum, conv4 channels, conv5 channels)
 RESNETS: dict[int, tuple[Any, Any, int, int]] = {
@@ -211,28 +216,37 @@ def roi_losses(
 
 
 def ohem_select(
-    losses: Tensor, boxes: Tensor, image_index: Tensor, rois_per_image: int = 128, nms_thresh: float = 0.7
+    losses: Tensor,
+    boxes: Tensor,
+    image_index: Tensor,
+    rois_per_image: int = 128,
+    nms_thresh: float | None = None,
 ) -> Tensor:
-    """Online hard example mining (Sec. 3.1; Shrivastava et al. 2016): the RoIs to back-propagate.
+    """Online hard example mining (Sec. 3.1): the RoIs whose loss is back-propagated.
 
-    RoIs are ranked by their loss; NMS at `nms_thresh` over the RoIs (scored by loss) removes
-    near-duplicates so that one hard object does not take all slots; the `rois_per_image` RoIs with
-    the highest loss in each image are kept.
+    The R-FCN paper's rule, and its official `BoxAnnotatorOHEM` layer: rank all RoIs of an image by
+    their loss and keep the `rois_per_image` (B) highest, with no NMS. With `nms_thresh`, the OHEM
+    paper's variant (Shrivastava et al. 2016): NMS at `nms_thresh` over the RoIs, scored by loss,
+    first removes near-duplicates, so that one hard object does not take all the slots.
 
     Args:
         losses: `(R,)` per-RoI loss (classification + box), no gradient needed.
-        boxes: `(R, 4)` RoIs, `x1, y1, x2, y2`.
+        boxes: `(R, 4)` RoIs, `x1, y1, x2, y2` (read only with `nms_thresh`).
         image_index: `(R,)` int64 image of each RoI.
         rois_per_image: B, 128 in the paper.
-        nms_thresh: IoU threshold of the NMS over RoIs, 0.7 in the paper.
+        nms_thresh: `None` (the R-FCN paper: no NMS), or the IoU threshold of the OHEM paper's NMS
+            (0.7 there).
 
     Returns:
         `(S,)` int64 indices of the selected RoIs, per image in decreasing loss order.
     """
     losses = losses.detach()
-    kept = batched_nms(boxes.detach(), losses, image_index, nms_thresh)  # sorted by decreasing loss
-    positions, _ = first_k_per_group(image_index[kept], rois_per_image)
-    return kept[positions]
+    if nms_thresh is None:
+        ranked = torch.argsort(losses, descending=True, stable=True)  # (R,), highest loss first
+    else:
+        ranked = batched_nms(boxes.detach(), losses, image_index, nms_thresh)  # sorted by decreasing loss
+    positions, _ = first_k_per_group(image_index[ranked], rois_per_image)
+    return ranked[positions]
 
 
 def _check_head_args(num_classes: int, k: int, box_maps: str, pool: str) -> None:
@@ -290,7 +304,9 @@ class RFCN(nn.Module):
         fg_iou_thresh: RoIs with IoU >= this with a ground-truth box are foreground, the rest
             background (Sec. 3.1: 0.5).
         ohem_rois_per_image: B of OHEM (128).
-        ohem_nms_thresh: NMS over RoIs before OHEM picks (0.7).
+        ohem_nms_thresh: `None` (default): OHEM ranks all RoIs by loss, as the R-FCN paper and its
+            official layer do; a float such as 0.7: NMS over the RoIs first, as the OHEM paper does
+            (see `ohem_select`).
         box_score_thresh: Detections scoring below are dropped at test time.
         box_nms_thresh: Per-class NMS at test time (0.3, Sec. 4.1).
         detections_per_img: Detections kept per image.
@@ -312,7 +328,7 @@ class RFCN(nn.Module):
         sampling_ratio: int = 2,
         fg_iou_thresh: float = 0.5,
         ohem_rois_per_image: int = 128,
-        ohem_nms_thresh: float = 0.7,
+        ohem_nms_thresh: float | None = None,
         box_score_thresh: float = 0.05,
         box_nms_thresh: float = 0.3,
         detections_per_img: int = 100,
@@ -320,6 +336,8 @@ class RFCN(nn.Module):
     ) -> None:
         super().__init__()
         _check_head_args(num_classes, k, box_maps, pool)
+        if ohem_nms_thresh is not None and not 0 < ohem_nms_thresh <= 1:
+            raise ValueError(f"ohem_nms_thresh must be None or in (0, 1], got {ohem_nms_thresh!r}")
         self.transform, self.trunk, self.conv5, self.rpn = transform, trunk, conv5, rpn
         self.head = RFCNHead(conv5_channels, num_classes, k, box_maps)
         self.num_classes, self.k, self.box_maps, self.pool = num_classes, k, box_maps, pool
@@ -399,6 +417,16 @@ class RFCN(nn.Module):
         matched = torch.where(foreground[:, None], gt_boxes[image, best], boxes)  # background: zero deltas
         return labels, self.box_coder.encode_single(matched, boxes)
 
+    def select_hard_examples(self, losses: Tensor, rois: Tensor) -> Tensor:
+        """OHEM with this model's settings (Sec. 3.1): indices of the RoIs whose loss is back-propagated.
+
+        Args:
+            losses: `(R,)` per-RoI loss.
+            rois: `(R, 5)` RoIs with their image index.
+        """
+        image = rois[:, 0].long()
+        return ohem_select(losses, rois[:, 1:], image, self.ohem_rois_per_image, self.ohem_nms_thresh)
+
     def compute_loss(
         self,
         cls_maps: Tensor,
@@ -416,13 +444,7 @@ class RFCN(nn.Module):
         labels, box_targets = self.assign_targets(rois, targets)
         cls_logits, box_deltas = self.vote(cls_maps, box_maps, rois)
         cls_loss, box_loss = roi_losses(cls_logits, box_deltas, labels, box_targets)
-        selected = ohem_select(
-            cls_loss + box_loss,
-            rois[:, 1:],
-            rois[:, 0].long(),
-            self.ohem_rois_per_image,
-            self.ohem_nms_thresh,
-        )
+        selected = self.select_hard_examples(cls_loss + box_loss, rois)
         # Only the selected RoIs enter the loss, so the others get exactly zero gradient.
         count = max(len(selected), 1)
         return {
@@ -486,7 +508,7 @@ def _rfcn(
     pool: Pool = "ps_roi_pool",
     min_size: int = 600,
     max_size: int = 1000,
-    train_min_sizes: Sequence[int] = (400, 500, 600, 700, 800),
+    train_min_sizes: Sequence[int] | None = None,
     anchor_sizes: Sequence[int] = (128, 256, 512),
     rpn_pre_nms_top_n: int = 6000,
     rpn_post_nms_top_n: int = 300,
@@ -506,6 +528,7 @@ def _rfcn(
         trunk.layer1.requires_grad_(False)
     _, _, conv4_channels, conv5_channels = RESNETS[depth]
     rpn = region_proposal_network(conv4_channels, anchor_sizes, rpn_pre_nms_top_n, rpn_post_nms_top_n)
+    train_min_sizes = (min_size,) if train_min_sizes is None else train_min_sizes  # single scale (Sec. 4.1)
     transform = MultiScaleRCNNTransform(train_min_sizes, min_size, max_size)
     return RFCN(
         trunk, conv5, conv5_channels, rpn, transform, num_classes, k=k, box_maps=box_maps, pool=pool, **kwargs
@@ -527,15 +550,22 @@ def rfcn_resnet101(
 ) -> RFCN:
     r"""R-FCN with an atrous ResNet-101, the paper's main model (79.5 mAP on VOC 07 test, 07+12 train).
 
+    The defaults are that model's settings (Sec. 3.1, 4.1): images resized to a shorter side of 600
+    in training and testing, and OHEM keeping the B = 128 RoIs of highest loss per image, without
+    NMS. The paper's 80.5 % model adds multi-scale training:
+    `train_min_sizes=MULTI_SCALE_TRAIN_SIZES` (shorter sides 400-800, still tested at 600);
+    `ohem_nms_thresh=0.7` gives the OHEM paper's NMS before ranking.
+
     Args:
         weights: Must be `None`: no trained R-FCN weights are published.
         weights_backbone: torchvision ImageNet weights for the ResNet, e.g. `"DEFAULT"`.
         num_classes: $C + 1$ including the background (21 for VOC, 81 for COCO).
         **kwargs: `k` (bins per RoI side, 7), `box_maps` (`"agnostic4"`: $4k^2$ maps, paper;
             `"agnostic8"`: $8k^2$, official code), `pool` (`"ps_roi_pool"`, paper, or
-            `"ps_roi_align"`), `min_size` (600), `max_size` (1000), `train_min_sizes`
-            ((400, ..., 800)), `anchor_sizes` ((128, 256, 512)), `rpn_pre_nms_top_n` (6000),
-            `rpn_post_nms_top_n` (300), and the keyword arguments of `RFCN`.
+            `"ps_roi_align"`), `min_size` (test scale, 600), `max_size` (1000), `train_min_sizes`
+            (training scales sampled uniformly; `None`: `(min_size,)`), `anchor_sizes`
+            ((128, 256, 512)), `rpn_pre_nms_top_n` (6000), `rpn_post_nms_top_n` (300), and the
+            keyword arguments of `RFCN` (`ohem_rois_per_image` 128, `ohem_nms_thresh` `None`, ...).
 
     Returns:
         The detector, with random weights unless `weights_backbone` is given.

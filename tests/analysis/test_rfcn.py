@@ -1,4 +1,5 @@
-"""R-FCN's cost breakdown against Faster R-CNN's per-RoI head, cross-checked by hand and on a forward pass."""
+"""R-FCN's cost breakdown against Faster R-CNN's per-RoI head (by hand and on a forward pass), and its
+training settings measured by running the built model."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ import torch
 import torchvision
 
 from paperzoo.analysis import count_macs, count_params
-from paperzoo.analysis.rfcn import rfcn_cost_breakdown
-from paperzoo.models.rfcn import rfcn_resnet18
+from paperzoo.analysis.rfcn import ohem_kept_of_duplicates, rfcn_cost_breakdown, training_shorter_sides
+from paperzoo.models.rfcn import MULTI_SCALE_TRAIN_SIZES, rfcn_resnet18, rfcn_resnet101
 
 
 def test_cost_breakdown_resnet101_voc():
@@ -42,3 +43,18 @@ def test_cost_breakdown_matches_the_whole_model():
     assert count_macs(model, image) == cost.total_macs
     model.rpn._post_nms_top_n["testing"] = 5
     assert count_macs(model, image) == cost.total_macs  # per-RoI work has no MACs
+
+
+def test_training_settings_run_from_a_meta_built_model():
+    """The card's claims: what the built model does in training, not what its constructor was told."""
+    with torch.device("meta"):
+        paper = rfcn_resnet101()
+        multi = rfcn_resnet101(train_min_sizes=MULTI_SCALE_TRAIN_SIZES, ohem_nms_thresh=0.7)
+    paper.eval()
+    state = torch.random.get_rng_state()
+    assert training_shorter_sides(paper) == [600]
+    assert training_shorter_sides(multi) == [400, 500, 600, 700, 800]
+    assert torch.equal(torch.random.get_rng_state(), state)  # the global random state is untouched
+    assert not paper.transform.training  # the model's own transform is left in eval mode: a copy ran
+    assert ohem_kept_of_duplicates(paper) == 128
+    assert ohem_kept_of_duplicates(multi) == 1

@@ -87,21 +87,27 @@ def test_paper_defaults():
     with torch.device("meta"):
         model = rfcn.rfcn_resnet101()
     transform, rpn = model.transform, model.rpn
-    assert (transform.train_min_sizes, transform.min_size, transform.max_size) == (
-        (400, 500, 600, 700, 800),
-        (600,),
-        1000,
-    )
+    # The 79.5 % model: one training scale, the test scale 600 (Sec. 4.1).
+    assert (transform.train_min_sizes, transform.min_size, transform.max_size) == ((600,), (600,), 1000)
     assert rpn.anchor_generator.num_anchors_per_location() == [9]  # 3 scales x 3 aspect ratios
     assert (rpn._post_nms_top_n["testing"], rpn.nms_thresh) == (300, 0.7)
+    # OHEM as the R-FCN paper and its official layer: top 128 RoIs by loss, no NMS (Sec. 3.1).
     assert (model.k, model.fg_iou_thresh, model.ohem_rois_per_image, model.ohem_nms_thresh) == (
         7,
         0.5,
         128,
-        0.7,
+        None,
     )
     assert model.box_nms_thresh == 0.3
     assert model.head.reduce.out_channels == 1024 and model.rpn.head.conv[0].out_channels == 512
+
+
+def test_multi_scale_training_is_one_argument_away():
+    with torch.device("meta"):
+        multi = rfcn.rfcn_resnet101(train_min_sizes=rfcn.MULTI_SCALE_TRAIN_SIZES)
+        other_scale = rfcn.rfcn_resnet101(min_size=800)
+    assert (multi.transform.train_min_sizes, multi.transform.min_size) == ((400, 500, 600, 700, 800), (600,))
+    assert (other_scale.transform.train_min_sizes, other_scale.transform.min_size) == ((800,), (800,))
 
 
 @pytest.mark.parametrize("depth", [18, 50])
@@ -202,9 +208,26 @@ def test_ohem_selects_top_b_by_loss_per_image():
     hardest = int(losses[:20].argmax())
     boxes_dup = torch.cat([boxes.repeat(2, 1), boxes[hardest : hardest + 1]])
     losses_dup = torch.cat([losses, losses[hardest : hardest + 1] - 1e-6])
-    selected_dup = ohem_select(losses_dup, boxes_dup, torch.cat([image, torch.tensor([0])]), rois_per_image=5)
-    assert 40 not in selected_dup.tolist()  # NMS 0.7 removed the near-duplicate
-    assert selected_dup.tolist() == selected.tolist()
+    image_dup = torch.cat([image, torch.tensor([0])])
+    # The R-FCN paper's rule keeps the near-duplicate (second hardest of image 0); with the OHEM
+    # paper's NMS at 0.7 it is suppressed.
+    paper = ohem_select(losses_dup, boxes_dup, image_dup, rois_per_image=5)
+    assert paper[:2].tolist() == [hardest, 40] and paper[2:5].tolist() == selected[1:4].tolist()
+    with_nms = ohem_select(losses_dup, boxes_dup, image_dup, rois_per_image=5, nms_thresh=0.7)
+    assert 40 not in with_nms.tolist()
+    assert with_nms.tolist() == selected.tolist()
+
+
+def test_ohem_default_has_no_nms(model):
+    """300 copies of one box: the paper's rule keeps B of them, the OHEM paper's NMS keeps one."""
+    losses = torch.linspace(1.0, 0.0, 300)
+    rois = torch.tensor([[1.0, 10.0, 10.0, 60.0, 60.0]]).expand(300, 5)  # (R, 5), all in image 1
+    assert model.select_hard_examples(losses, rois).tolist() == list(range(128))
+    model.ohem_nms_thresh = 0.7
+    try:
+        assert model.select_hard_examples(losses, rois).tolist() == [0]
+    finally:
+        model.ohem_nms_thresh = None
 
 
 def test_ohem_unselected_rois_get_zero_gradient(model, monkeypatch):
@@ -238,10 +261,10 @@ def test_ohem_unselected_rois_get_zero_gradient(model, monkeypatch):
     got_gradient = record["cls"].grad.abs().sum(dim=1) > 0
     assert torch.equal(got_gradient, selected)
     assert record["box"].grad[~selected].abs().sum() == 0
-    # Every selected RoI has a loss at least as high as any unselected, non-suppressed RoI of its image.
+    # No NMS (the R-FCN paper's rule): the selected RoIs are exactly the highest losses of their image.
     for i in range(2):
         mine = record["image"] == i
-        assert record["losses"][selected & mine].min() >= record["losses"][~selected & mine].min()
+        assert record["losses"][selected & mine].min() >= record["losses"][~selected & mine].max()
 
 
 def test_roi_losses_background_has_no_box_loss():
@@ -385,6 +408,8 @@ def test_bad_images_and_arguments_raise(model):
         rfcn_resnet18(k=0)
     with pytest.raises(ValueError, match="num_classes"):
         rfcn_resnet18(num_classes=1)
+    with pytest.raises(ValueError, match=r"ohem_nms_thresh must be None or in \(0, 1\], got 0"):
+        rfcn_resnet18(ohem_nms_thresh=0)
 
 
 # --------------------------------------------------------------------------------------- the paper
