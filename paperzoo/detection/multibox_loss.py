@@ -14,9 +14,10 @@ Everything runs on `[B, A]` tensors, with no loop over images. One `log_softmax`
 serves both uses of the confidence loss: its background column is every prior's loss as a negative
 (what the mining ranks), and the positives' losses are gathered from it (torchvision runs a full
 cross-entropy and then sorts the `[B, A]` losses twice). The mined negatives enter the loss through
-the values of a `topk` (in two stages, over groups of priors first): a sum of the `k` largest values
-is the same whichever of several equal values a sort happens to pick, so the result equals
-torchvision's whatever its tie order.
+the values of one `torch.topk`: a sum of the `k` largest values is the same whichever of several
+equal values a sort happens to pick, so the result equals torchvision's whatever its tie order. (A
+hand-written two-stage `topk`, over groups of 8 priors first, was removed: it saved 0.06 ms of a
+1.5 ms loss at SSD300, batch 8, and nothing measurable at SSDLite's 3000 boxes.)
 
 **Difference from torchvision.** An image without objects has no positives, so torchvision (and
 ssd.pytorch, qfgaohao/pytorch-ssd) mine `3 · 0 = 0` negatives for it and it teaches nothing; such
@@ -109,29 +110,6 @@ def mine_hard_negatives(
     return selected.scatter_(1, order, rank < num_negatives)  # rank r kept iff r < k_b of its image
 
 
-# Candidates per group in the two-stage `topk` of `_smallest_per_row`.
-_GROUP = 8
-
-
-def _smallest_per_row(values: Tensor, k: int) -> Tensor:
-    """The `k` smallest entries of each row of `[B, n]` (`n` a multiple of 8), ascending.
-
-    Equal to `values.topk(k, largest=False).values`, in two smaller `topk`s: the row is cut into
-    `n / 8` groups of 8 and only the `k` groups with the smallest minima are searched. Every entry
-    below the `k`-th smallest group minimum τ lies in one of those groups, and they hold at least `k`
-    entries ≤ τ, so they contain the row's `k` smallest values (ties included: the values, not
-    which equal entry is picked, are what the loss sums). On the CPU, `topk` over 8732 priors costs
-    several times more than over the ~1100 group minima plus the `8 · k` members.
-    """
-    batch, n = values.shape
-    if 2 * k * _GROUP > n:  # the groups would not shrink the search
-        return values.topk(k, dim=1, largest=False).values
-    grouped = values.view(batch, _GROUP, n // _GROUP)  # (B, n) -> (B, 8, n/8): group j is column j
-    _, groups = grouped.detach().amin(dim=1).topk(k, dim=1, largest=False)  # (B, k)
-    members = grouped.gather(2, groups[:, None, :].expand(-1, _GROUP, -1))  # (B, 8, k)
-    return members.flatten(1).topk(k, dim=1, largest=False).values  # (B, 8, k) -> (B, 8·k) -> (B, k)
-
-
 def _hard_negative_loss(
     background_log_prob: Tensor, image: Tensor, prior: Tensor, num_negatives: Tensor
 ) -> Tensor:
@@ -143,15 +121,11 @@ def _hard_negative_loss(
         prior: `(P,)` prior index of each positive.
         num_negatives: `[B, 1]` negatives to take per image.
     """
-    batch, num_priors = background_log_prob.shape
-    # The hardest negatives have the smallest background log-probability; positives (and the
-    # padding to a multiple of the group size) are +inf, so they never qualify.
-    padded = -(-num_priors // _GROUP) * _GROUP
-    candidates = background_log_prob.new_empty((batch, padded))  # (B, A) -> (B, A')
-    candidates[:, :num_priors] = background_log_prob
-    candidates[:, num_priors:] = torch.inf
-    candidates[image, prior] = torch.inf
-    lowest = _smallest_per_row(candidates, int(num_negatives.max()))  # (B, k), hardest first
+    # The hardest negatives have the smallest background log-probability; positives are +inf, so
+    # they never qualify.
+    candidates = background_log_prob.index_put((image, prior), background_log_prob.new_tensor(torch.inf))
+    k = int(num_negatives.max())
+    lowest = candidates.topk(k, dim=1, largest=False).values  # (B, A) -> (B, k), hardest first
     rank = torch.arange(lowest.shape[1], device=lowest.device)
     return -torch.where(rank < num_negatives, lowest, 0.0).sum()
 

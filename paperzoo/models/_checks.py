@@ -1,8 +1,11 @@
-"""Validation of model arguments and image batches shared by the models.
+"""Argument and input checks shared by the models: one check, one meaning, one exception type.
 
-Kept out of `forward` bodies so the models stay readable and so `torch.fx` can treat the check as one
-opaque call (see `torch.fx.wrap` in the model modules), which keeps the models traceable by
-`torchvision.models.feature_extraction.create_feature_extractor`.
+`TypeError` for a value of the wrong type, `ValueError` for a value of the right type that is out of
+range, each naming the value and what was expected.
+
+The image-batch check is kept out of `forward` bodies so the models stay readable and so `torch.fx`
+can treat it as one opaque call (see `torch.fx.wrap` in the model modules), which keeps the models
+traceable by `torchvision.models.feature_extraction.create_feature_extractor`.
 """
 
 from __future__ import annotations
@@ -56,20 +59,22 @@ def check_classifier_args(*, width_mult: float, num_classes: int, dropout: float
 
 
 def check_num_classes(num_classes: int, *, background: bool) -> None:
-    """Raise a clear error unless `num_classes` is a valid class count.
+    """Raise a clear error unless `num_classes` is an int of at least 1, or 2 for a detector.
 
     Args:
-        num_classes: The count to check.
-        background: Whether class 0 is the background (detectors): then at least one object class is
-            needed besides it, so the minimum is 2; a classifier needs at least 1.
+        num_classes: The number of outputs of the classifier.
+        background: `True` for detectors, whose class 0 is the background: they need at least one
+            object class besides it, so at least 2. `False` for classifiers (at least 1).
 
     Raises:
-        TypeError: If `num_classes` is not an int (a bool is not a count).
-        ValueError: If it is below the minimum.
+        TypeError: If `num_classes` is not an int (a `bool` is not accepted either).
+        ValueError: If `num_classes` is below the minimum.
     """
     if isinstance(num_classes, bool) or not isinstance(num_classes, int):
         raise TypeError(f"num_classes must be an int, got {num_classes!r}")
     if background and num_classes < 2:
-        raise ValueError(f"num_classes must be >= 2 (the object classes plus background), got {num_classes}")
+        raise ValueError(
+            f"num_classes must be >= 2 (the object classes plus the background 0), got {num_classes}"
+        )
     if num_classes < 1:
         raise ValueError(f"num_classes must be >= 1, got {num_classes}")

@@ -8,6 +8,22 @@ predict, for every default box, class scores and box offsets in one pass (Fig. 2
 Training matches default boxes to objects and minimises the MultiBox loss with hard negative mining
 (Sec. 2.2); inference decodes the offsets and runs per-class NMS.
 
+**Paper section → code.**
+
+| Paper | What | Where |
+|---|---|---|
+| Sec. 2.1, Fig. 2 | reduced VGG16 and the extra feature layers | `VGG16Reduced`, `EXTRAS_300`, `EXTRAS_512` |
+| Sec. 2.1 "Convolutional predictors" | a 3x3 conv per source map and output | `SSDHead`, `conv3x3_predictor` |
+| Sec. 2.1, 2.2 "Choosing scales and aspect ratios" | default boxes, $s_k$ and aspect ratios | `paperzoo.detection.default_boxes`, `ssd_box_config` |
+| Sec. 2.2 "Matching strategy" | best prior per object, then IoU ≥ 0.5 | `paperzoo.detection.matcher.match_priors` |
+| Sec. 2.2 "Training objective", Eq. 1–2 | MultiBox loss, offset encoding | `paperzoo.detection.multibox_loss.multibox_loss`, `paperzoo.detection.box_coder` |
+| Sec. 2.2 "Hard negative mining" | negatives at most 3:1, hardest first | `paperzoo.detection.multibox_loss` (`mine_hard_negatives`) |
+| Sec. 2.2 "Data augmentation", Sec. 3.6 | patch sampling, flips, photometric, zoom out | `paperzoo.detection.ssd_transforms` |
+| Sec. 3 "Base network", Sec. 3.1 | fc6/fc7 subsampled, atrous fc6, conv4_3 L2 norm | `VGG16Reduced.load_imagenet_state_dict`, `L2Norm` |
+| Sec. 3.1 | SGD schedule | `paperzoo.training.recipes` (`ssd300_vgg16_voc`) |
+| Sec. 3.7 | threshold 0.01, NMS 0.45 per class, 200 per image | `SSD.postprocess`, `paperzoo.detection.ssd_postprocess` |
+| Footnote 5 | SSD512's extra block | `EXTRAS_512`, `ssd512_vgg16` |
+
 The model follows torchvision's detection contract: `model(images, targets)` returns the two losses in
 train mode, `model(images)` a list of `{"boxes", "scores", "labels"}` in eval mode, each image in its own
 pixel coordinates. The pieces shared with SSDLite (targets, default boxes, matching, loss,
@@ -82,23 +98,11 @@ PAPER = Paper("SSD: Single Shot MultiBox Detector", "1512.02325")
 # VGG paper Table 1, configuration D (VGG16) up to conv5_3: output channels of each 3x3 conv, "M" a 2x2
 # max pool. torchvision's `vgg16().features` numbering is kept, so ImageNet weights load key for key.
 VGG16_CONV: tuple[int | str, ...] = (
-    64,
-    64,
-    "M",
-    128,
-    128,
-    "M",
-    256,
-    256,
-    256,
-    "M",
-    512,
-    512,
-    512,
-    "M",
-    512,
-    512,
-    512,
+    *(64, 64, "M"),
+    *(128, 128, "M"),
+    *(256, 256, 256, "M"),
+    *(512, 512, 512, "M"),
+    *(512, 512, 512),
 )
 # Index in `features` after relu4_3: conv4_3 is the first source layer (Fig. 2).
 CONV4_3_END = 23

@@ -8,7 +8,7 @@ from torchvision.models.detection._utils import SSDMatcher
 from torchvision.ops import box_convert, box_iou
 
 from paperzoo.detection.default_boxes import PRESETS, default_boxes
-from paperzoo.detection.matcher import match_priors, pairwise_iou
+from paperzoo.detection.matcher import match_priors
 from paperzoo.detection.targets import pad_targets
 
 
@@ -66,22 +66,6 @@ def test_rejects_bad_shapes() -> None:
         match_priors(torch.zeros(1, 3, 4), torch.ones(1, 3), torch.zeros(5, 4))
 
 
-def test_pairwise_iou_is_bit_identical_to_box_iou() -> None:
-    generator = torch.Generator().manual_seed(5)
-    boxes = torch.cat(
-        [
-            (xy := torch.rand(50, 2, generator=generator) * 250),
-            xy + torch.rand(50, 2, generator=generator) * 80,
-        ],
-        1,
-    )
-    boxes[0] = 0.0  # an empty padding box: IoU 0 everywhere
-    priors = box_convert(default_boxes(PRESETS["caffe_voc"]), "cxcywh", "xyxy") * 300
-    iou = pairwise_iou(boxes, priors)
-    assert torch.equal(iou, box_iou(boxes, priors))
-    assert iou[0].eq(0).all()
-
-
 def test_rejects_threshold_outside_unit_interval() -> None:
     with pytest.raises(ValueError, match=r"iou_threshold must be in \(0, 1\], got 0"):
         match_priors(
@@ -100,12 +84,3 @@ def test_duplicate_boxes_break_ties_like_torchvision() -> None:
     # Equal IoUs go to the first duplicate (0), never to box 1; box 2, shifted by a pixel, takes the
     # priors it overlaps best.
     assert set(matched[0][matched[0] >= 0].tolist()) == {0, 2}
-
-
-def test_pairwise_iou_of_no_boxes_and_of_many_tiles() -> None:
-    priors = box_convert(default_boxes(PRESETS["torchvision"]), "cxcywh", "xyxy") * 300
-    assert pairwise_iou(torch.zeros(0, 4), priors).shape == (0, 8732)
-    boxes = torch.cat([torch.tensor([[0.0, 0.0, 300.0, 300.0]]), priors[::97]])  # 91 rows, 31 CPU tiles
-    iou = pairwise_iou(boxes, priors)
-    assert torch.equal(iou, box_iou(boxes, priors))
-    assert iou[1:].amax(dim=1).eq(1).all()  # every prior sampled from the set overlaps itself fully

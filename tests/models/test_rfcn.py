@@ -1,4 +1,4 @@
-"""R-FCN: architecture numbers, training behaviour (OHEM), detections, bad input, cost numbers."""
+"""R-FCN: architecture numbers, training behaviour (OHEM), detections, bad input."""
 
 from __future__ import annotations
 
@@ -10,14 +10,11 @@ from torchvision.ops import box_iou
 from torchvision.ops.misc import FrozenBatchNorm2d
 
 import paperzoo
-from paperzoo.analysis import count_macs, count_params
 from paperzoo.models import rfcn
 from paperzoo.models.rfcn import (
-    MultiScaleRCNNTransform,
     RFCNHead,
     atrous_resnet,
     ohem_select,
-    rfcn_cost_breakdown,
     rfcn_resnet18,
     rfcn_resnet101,
     roi_losses,
@@ -78,42 +75,6 @@ def test_paper_channel_counts():
     assert score_map_channels(21, 7, "agnostic8") == (1029, 392)  # official `rfcn_bbox`: 8·7²
 
 
-def test_cost_breakdown_resnet101_voc():
-    cost = rfcn_cost_breakdown()
-    # Parameters cross-checked against torchvision: ResNet-101 without its fc, plus RPN and R-FCN heads.
-    with torch.device("meta"):
-        resnet = torchvision.models.resnet101()
-    rpn = (1024 * 512 * 9 + 512) + (512 * 9 + 9) + (512 * 36 + 36)
-    head = (2048 * 1024 + 1024) + (1024 * 1029 + 1029) + (1024 * 196 + 196)
-    assert cost.params == count_params(resnet) - count_params(resnet.fc) + rpn + head == 50_596_150
-    # Faster R-CNN per RoI: conv5 (stride 2) on a 14x14x1024 RoI feature + fc 2048 -> 21 + 80.
-    res5a = 1024 * 512 * 14**2 + 512 * 512 * 9 * 7**2 + 512 * 2048 * 7**2 + 1024 * 2048 * 7**2
-    res5bc = 2 * (2048 * 512 + 512 * 512 * 9 + 512 * 2048) * 7**2
-    assert cost.faster_rcnn_per_roi_macs == res5a + res5bc + 2048 * (21 + 80) == 809_445_376
-    # R-FCN at stride 16 on 600x1000: a 38x63 map; conv5 (dilated, once per image) and the 1x1 head.
-    cells = 38 * 63
-    assert cost.head_macs == cells * 1024 * (2048 + 1029 + 196)
-    assert cost.conv5_macs == (res5a + res5bc) * cells // 7**2 - 1024 * 512 * (14**2 - 7**2) * cells // 7**2
-    assert cost.per_roi_macs == 0
-    assert cost.total_macs == 140_034_736_128
-    assert cost.faster_rcnn_total_macs == 339_073_087_488
-    assert 2.4 < cost.faster_rcnn_total_macs / cost.total_macs < 2.5
-    assert cost.to_dict()["total_macs"] == cost.total_macs and cost.to_dict()["image_size"] == [600, 1000]
-
-
-def test_cost_breakdown_matches_the_whole_model(model):
-    """The components add up to `count_macs` of a real eval forward, whatever the number of RoIs."""
-    image = [torch.rand(3, 96, 128)]  # min_size 96: no resize, already a multiple of 32
-    model.eval()
-    cost = rfcn_cost_breakdown(18, image_size=(96, 128))
-    assert count_macs(model, image) == cost.total_macs
-    model.rpn._post_nms_top_n["testing"] = 5
-    try:
-        assert count_macs(model, image) == cost.total_macs  # per-RoI work has no MACs
-    finally:
-        model.rpn._post_nms_top_n["testing"] = 300
-
-
 # ------------------------------------------------------------------------------------- architecture
 
 
@@ -127,21 +88,27 @@ def test_paper_defaults():
     with torch.device("meta"):
         model = rfcn.rfcn_resnet101()
     transform, rpn = model.transform, model.rpn
-    assert (transform.train_min_sizes, transform.min_size, transform.max_size) == (
-        (400, 500, 600, 700, 800),
-        (600,),
-        1000,
-    )
+    # The 79.5 % model: one training scale, the test scale 600 (Sec. 4.1).
+    assert (transform.train_min_sizes, transform.min_size, transform.max_size) == ((600,), (600,), 1000)
     assert rpn.anchor_generator.num_anchors_per_location() == [9]  # 3 scales x 3 aspect ratios
     assert (rpn._post_nms_top_n["testing"], rpn.nms_thresh) == (300, 0.7)
+    # OHEM as the R-FCN paper and its official layer: top 128 RoIs by loss, no NMS (Sec. 3.1).
     assert (model.k, model.fg_iou_thresh, model.ohem_rois_per_image, model.ohem_nms_thresh) == (
         7,
         0.5,
         128,
-        0.7,
+        None,
     )
     assert model.box_nms_thresh == 0.3
     assert model.head.reduce.out_channels == 1024 and model.rpn.head.conv[0].out_channels == 512
+
+
+def test_multi_scale_training_is_one_argument_away():
+    with torch.device("meta"):
+        multi = rfcn.rfcn_resnet101(train_min_sizes=rfcn.MULTI_SCALE_TRAIN_SIZES)
+        other_scale = rfcn.rfcn_resnet101(min_size=800)
+    assert (multi.transform.train_min_sizes, multi.transform.min_size) == ((400, 500, 600, 700, 800), (600,))
+    assert (other_scale.transform.train_min_sizes, other_scale.transform.min_size) == ((800,), (800,))
 
 
 @pytest.mark.parametrize("depth", [18, 50])
@@ -155,15 +122,6 @@ def test_atrous_backbone_keeps_stride_16(depth):
     assert out.shape[1] == (512 if depth == 18 else 2048)
     dilations = {m.dilation for m in conv5.modules() if isinstance(m, nn.Conv2d) and m.kernel_size == (3, 3)}
     assert dilations == {(2, 2)}  # every 3x3 conv of res5, res5a included, as the official prototxt
-
-
-def test_multiscale_transform_train_and_test_sizes():
-    transform = MultiScaleRCNNTransform((32, 48), 64, 1000)
-    image = [torch.rand(3, 20, 30)]
-    sizes = {transform(image)[0].image_sizes[0][0] for _ in range(12)}
-    assert sizes == {32, 48}
-    transform.eval()
-    assert transform(image)[0].image_sizes[0] == (64, 96)
 
 
 def test_imagenet_weights_load_as_the_backbone(tmp_path):
@@ -245,9 +203,26 @@ def test_ohem_selects_top_b_by_loss_per_image():
     hardest = int(losses[:20].argmax())
     boxes_dup = torch.cat([boxes.repeat(2, 1), boxes[hardest : hardest + 1]])
     losses_dup = torch.cat([losses, losses[hardest : hardest + 1] - 1e-6])
-    selected_dup = ohem_select(losses_dup, boxes_dup, torch.cat([image, torch.tensor([0])]), rois_per_image=5)
-    assert 40 not in selected_dup.tolist()  # NMS 0.7 removed the near-duplicate
-    assert selected_dup.tolist() == selected.tolist()
+    image_dup = torch.cat([image, torch.tensor([0])])
+    # The R-FCN paper's rule keeps the near-duplicate (second hardest of image 0); with the OHEM
+    # paper's NMS at 0.7 it is suppressed.
+    paper = ohem_select(losses_dup, boxes_dup, image_dup, rois_per_image=5)
+    assert paper[:2].tolist() == [hardest, 40] and paper[2:5].tolist() == selected[1:4].tolist()
+    with_nms = ohem_select(losses_dup, boxes_dup, image_dup, rois_per_image=5, nms_thresh=0.7)
+    assert 40 not in with_nms.tolist()
+    assert with_nms.tolist() == selected.tolist()
+
+
+def test_ohem_default_has_no_nms(model):
+    """300 copies of one box: the paper's rule keeps B of them, the OHEM paper's NMS keeps one."""
+    losses = torch.linspace(1.0, 0.0, 300)
+    rois = torch.tensor([[1.0, 10.0, 10.0, 60.0, 60.0]]).expand(300, 5)  # (R, 5), all in image 1
+    assert model.select_hard_examples(losses, rois).tolist() == list(range(128))
+    model.ohem_nms_thresh = 0.7
+    try:
+        assert model.select_hard_examples(losses, rois).tolist() == [0]
+    finally:
+        model.ohem_nms_thresh = None
 
 
 def test_ohem_unselected_rois_get_zero_gradient(model, monkeypatch):
@@ -281,10 +256,10 @@ def test_ohem_unselected_rois_get_zero_gradient(model, monkeypatch):
     got_gradient = record["cls"].grad.abs().sum(dim=1) > 0
     assert torch.equal(got_gradient, selected)
     assert record["box"].grad[~selected].abs().sum() == 0
-    # Every selected RoI has a loss at least as high as any unselected, non-suppressed RoI of its image.
+    # No NMS (the R-FCN paper's rule): the selected RoIs are exactly the highest losses of their image.
     for i in range(2):
         mine = record["image"] == i
-        assert record["losses"][selected & mine].min() >= record["losses"][~selected & mine].min()
+        assert record["losses"][selected & mine].min() >= record["losses"][~selected & mine].max()
 
 
 def test_roi_losses_background_has_no_box_loss():
@@ -426,6 +401,8 @@ def test_bad_images_and_arguments_raise(model):
         rfcn_resnet18(k=0)
     with pytest.raises(ValueError, match="num_classes"):
         rfcn_resnet18(num_classes=1)
+    with pytest.raises(ValueError, match=r"ohem_nms_thresh must be None or in \(0, 1\], got 0"):
+        rfcn_resnet18(ohem_nms_thresh=0)
 
 
 # --------------------------------------------------------------------------------------- the paper

@@ -321,7 +321,9 @@ def test_bad_images_and_missing_targets_raise(ssd300):
 def test_builders_reject_bad_arguments():
     with pytest.raises(ValueError, match="default_boxes must be one of"):
         ssd300_vgg16(default_boxes="yolo")
-    with pytest.raises(ValueError, match=r"num_classes must be >= 2 \(the object classes plus background\), got 1"):
+    with pytest.raises(
+        ValueError, match=r"num_classes must be >= 2 \(the object classes plus the background"
+    ):
         ssd300_vgg16(num_classes=1)
     with pytest.raises(TypeError, match="num_classes must be an int, got 21.0"):
         ssd300_vgg16(num_classes=21.0)
