@@ -184,7 +184,9 @@ def render_claims(card: Mapping[str, Any], lang: str) -> list[str]:
     text = TEXT[lang]
     if not card["claims"]:
         return [text["no_claims"], ""]
-    icons = {status: f'<span class="pz-status pz-status--{status}">{icon}</span>' for status, icon in ICONS.items()}
+    icons = {
+        status: f'<span class="pz-status pz-status--{status}">{icon}</span>' for status, icon in ICONS.items()
+    }
     lines = [
         '<div class="pz-claims" markdown>',
         "",
@@ -302,7 +304,14 @@ def render_architecture(options: Mapping[str, Any], lang: str) -> list[str]:
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     lines.append(f"| **{text['total']}** | **{params:,}** | **{macs / 1e6:,.1f}M** | | | | | |")
     shape = "×".join(str(s) for s in options["input"])
-    return [*lines, "", "</div>", "", f"<small>{text['input'].format(shape=shape)} {versions_line(lang)}</small>", ""]
+    return [
+        *lines,
+        "",
+        "</div>",
+        "",
+        f"<small>{text['input'].format(shape=shape)} {versions_line(lang)}</small>",
+        "",
+    ]
 
 
 class _BlocksPreprocessor(Preprocessor):
