@@ -20,7 +20,7 @@ from paperzoo._site.cards import evaluate
 __all__ = ["API_PAGE", "REPO_URL", "builder_facts", "render_builders"]
 
 REPO_URL = "https://github.com/paperzoo/paperzoo"  # mkdocs.yml's repo_url (a test keeps them equal)
-API_PAGE = "api.md"
+API_PAGE = "api-models.md"
 _ROOT = Path(__file__).resolve().parents[2]
 
 TEXT = {
