@@ -22,12 +22,12 @@ def test_mathml_is_laid_out_without_scripts(page, page_log, site_url: str):
 
 def test_language_switcher_reaches_the_translation_and_back(page, page_log, site_url: str):
     page.goto(f"{site_url}object-detection/ssd/", wait_until="load")
-    assert page.locator("th", has_text="Where stated").first.is_visible()
+    assert page.locator("th", has_text="Paper → paperzoo").first.is_visible()
     zh = page.locator("a.md-select__link[hreflang=zh]").get_attribute("href")
     page.goto(urljoin(page.url, zh), wait_until="load")
     assert page.url == f"{site_url}zh/object-detection/ssd/"
     assert page.locator("html").get_attribute("lang") == "zh"
-    assert page.locator("th", has_text="出处").first.is_visible()
+    assert page.locator("th", has_text="论文 → paperzoo").first.is_visible()
     en = page.locator("a.md-select__link[hreflang=en]").get_attribute("href")
     page.goto(urljoin(page.url, en), wait_until="load")
     assert page.url == f"{site_url}object-detection/ssd/"

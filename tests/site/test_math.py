@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import markdown
 import pytest
 from paperzoo_site.mathml import MathError, tex_to_mathml
@@ -56,3 +58,19 @@ def test_dollar_math_as_docstrings_write_it():
     html = _render(r"a $3\times3$ convolution")
     assert '<math xmlns="http://www.w3.org/1998/Math/MathML" display="inline">' in html
     assert "&#x000D7;" in html
+
+
+def test_block_math_comparison_renders_the_sign_not_its_entity():
+    # The R-FCN loss: arithmatex HTML-escapes block math, so `>` reached latex2mathml as `&gt;`.
+    html = _render("\\[\n\\lambda [c^* > 0] L_\\text{reg}\n\\]\n")
+    assert "<mo>&#x0003E;</mo>" in html
+    assert "<mi>g</mi><mi>t</mi>" not in html and "&amp;" not in html
+
+
+@pytest.mark.parametrize(
+    ("tex", "leak"),
+    [(r"a &gt; b", "&gt;"), (r"\foo x", r"\foo"), (r"\text{\bar} y", r"\bar")],
+)
+def test_a_formula_that_would_show_an_entity_or_a_command_fails(tex: str, leak: str):
+    with pytest.raises(MathError, match=re.escape(repr(leak))):
+        tex_to_mathml(tex, "block")

@@ -16,6 +16,8 @@ validation checks the generated links). Kinds:
   one row per block of a model, measured by running it once on zeros (on the meta device).
 - `paperzoo-papers` (`section`): the section's papers (primary section or tag), from the cards.
 - `paperzoo-tags`: every section with the papers that carry it.
+- `paperzoo-builders` (`card`): the card's builders with parameters, MACs, input size and links to
+  their source and API entry (`paperzoo_site.builders`).
 
 Blocks inside other fences are left alone (so the contributing guide can show them). Chinese pages
 (`*.zh.md`) get Chinese headers; `lang: en|zh` in the body overrides.
@@ -29,6 +31,7 @@ after a backtick the braces stay literal.
 from __future__ import annotations
 
 import functools
+import html
 import posixpath
 import re
 from collections.abc import Callable, Mapping
@@ -41,6 +44,7 @@ from markdown.preprocessors import Preprocessor
 
 from paperzoo_site import cards as cardlib
 from paperzoo_site.architecture import architecture_rows
+from paperzoo_site.builders import REPO_URL, render_builders
 
 __all__ = ["BlocksExtension", "makeExtension", "versions_line"]
 
@@ -56,11 +60,14 @@ SECTIONS_ZH = {
 
 TEXT = {
     "en": {
-        "claim": "Claim", "where": "Where stated", "paper": "Paper", "paperzoo": "paperzoo",
-        "difference": "Difference", "status": "Status", "matches": "✓ matches",
-        "deviation": "⚠ explained deviation", "unverifiable": "– not verifiable here", "notes": "Notes",
+        "claim": "Claim", "paper": "Paper", "values": "Paper → paperzoo",
+        "difference": "difference", "status": "Status", "matches": "matches",
+        "deviation": "explained deviation", "unverifiable": "not verifiable here", "notes": "Notes",
         "setting": "reads back a setting",
         "note": "note", "cite": "Cite", "builders": "Implemented in paperzoo by",
+        "legend": "{matches} matches the paper · {deviation} differs, for the reason in the note · "
+                  "{unverifiable} not verifiable here. Each mark links to the test that checks the claim.",
+        "checked_by": "{status}; checked by {test}", "scroll": "Totals: {params} parameters, {macs} MACs.",
         "versions": "Computed by paperzoo {paperzoo} with torch {torch} when this page was built.",
         "no_builders": "Notes only: no implementation yet.",
         "no_claims": "This page has no checked claims yet.",
@@ -71,10 +78,13 @@ TEXT = {
         "input": "Input {shape}; MACs are the multiply-accumulates of the convolutions and linear layers.",
     },
     "zh": {
-        "claim": "论断", "where": "出处", "paper": "论文", "paperzoo": "paperzoo", "difference": "差值",
-        "status": "状态", "matches": "✓ 一致", "deviation": "⚠ 有出入（已解释）", "unverifiable": "– 无法在此验证",
+        "claim": "论断", "paper": "论文", "values": "论文 → paperzoo", "difference": "差值",
+        "status": "状态", "matches": "一致", "deviation": "有出入（已解释）", "unverifiable": "无法在此验证",
+        "notes": "说明", "note": "说明",
+        "legend": "{matches} 与论文一致 · {deviation} 有出入，原因见说明 · {unverifiable} 无法在此验证。"
+                  "每个标记链接到检查该论断的测试。",
+        "checked_by": "{status}；由 {test} 检查", "scroll": "合计：参数量 {params}，乘加数 {macs}。", "versions": "本页数字由 paperzoo {paperzoo} 与 torch {torch} 在构建时计算。",
         "setting": "读取的是设置",
-        "notes": "说明", "note": "说明", "versions": "本页数字由 paperzoo {paperzoo} 与 torch {torch} 在构建时计算。",
         "cite": "引用", "no_claims": "本页还没有经过检查的论断。", "builders": "paperzoo 中的实现",
         "no_builders": "仅有笔记，暂无实现。", "year": "年份",
         "tags": "也属于", "implementation": "实现", "none": "仅笔记",
@@ -142,35 +152,73 @@ def _localized(claim: Mapping[str, Any], key: str, lang: str) -> str:
     return text
 
 
+# The test that checks every claim of every card, one parametrised case per claim.
+CLAIM_TEST = "tests/site/test_cards.py"
+ICONS = {"matches": "✓", "deviation": "⚠", "unverifiable": "–"}
+
+
+def _status_mark(card_id: str, claim: Mapping[str, Any], lang: str, note: int | None) -> str:
+    """The status icon, linked to the test that checks the claim (its pytest node id as the tooltip)."""
+    status = claim["status"]
+    node = f"{CLAIM_TEST}::test_claim_holds[{card_id}:{claim['id']}]"
+    title = TEXT[lang]["checked_by"].format(status=TEXT[lang][status], test=node)
+    mark = (
+        f'<a class="pz-status pz-status--{status}" href="{REPO_URL}/blob/main/{CLAIM_TEST}" '
+        f'title="{html.escape(title)}" aria-label="{html.escape(title)}">{ICONS[status]}</a>'
+    )
+    return mark + (f"<sup>{note}</sup>" if note else "")
+
+
+def _values(claim: Mapping[str, Any], result: cardlib.ClaimResult, lang: str) -> str:
+    """`stated → computed` and, when they differ, the difference on a second line."""
+    stated = _format(claim["stated"], claim, "stated")
+    if result.computed is None:
+        return f"{stated} → —"
+    cell = f"{stated} → **{_format(result.computed, claim)}**"
+    difference = _format(result.difference, claim, "difference")
+    if difference != "0":
+        cell += f"<br><small>{TEXT[lang]['difference']} {difference}</small>"
+    return cell
+
+
 def render_claims(card: Mapping[str, Any], lang: str) -> list[str]:
-    """The "Paper vs paperzoo" table of a card; raises `ClaimError` if a claim fails."""
+    """The "Paper vs paperzoo" table of a card; raises `ClaimError` if a claim fails.
+
+    Three columns that fit a phone: the claim with where the paper states it, the stated and computed
+    values (and their difference) in one cell, and a status icon linked to the claim's test; a legend
+    names the icons and numbered notes explain the deviations. `docs/stylesheets/paperzoo.css` stacks
+    each row on narrow screens.
+    """
     text = TEXT[lang]
     if not card["claims"]:
         return [text["no_claims"], ""]
-    header = ["claim", "where", "paper", "paperzoo", "difference", "status"]
-    lines = ["| " + " | ".join(text[h] for h in header) + " |", "|" + "---|" * 3 + "--:|" * 2 + "---|"]
+    icons = {
+        status: f'<span class="pz-status pz-status--{status}">{icon}</span>' for status, icon in ICONS.items()
+    }
+    lines = [
+        '<div class="pz-claims" markdown>',
+        "",
+        f"<small>{text['legend'].format(**icons)}</small>",
+        "",
+        f"| {text['claim']} | {text['values']} | {text['status']} |",
+        "|---|--:|:-:|",
+    ]
     notes: list[str] = []
     for claim in card["claims"]:
         result = cardlib.check_claim(card["id"], claim)
-        status = text[claim["status"]]
-        if claim.get("kind") == "setting":
-            status += f" · {text['setting']}"
         explanation = _localized(claim, "explanation", lang)
         if explanation:
             notes.append(explanation)
-            status += f" ({text['note']} {len(notes)})"
-        computed = "—" if result.computed is None else _format(result.computed, claim)
-        difference = "—" if result.difference is None else _format(result.difference, claim, "difference")
+        where = _localized(claim, "source", lang)
+        if claim.get("kind") == "setting":
+            where += f" · {text['setting']}"
         row = [
-            _localized(claim, "claim", lang),
-            _localized(claim, "source", lang),
-            _format(claim["stated"], claim, "stated"),
-            computed,
-            difference,
-            status,
+            f"{_localized(claim, 'claim', lang)}<br><small>{where}</small>",
+            _values(claim, result, lang),
+            _status_mark(card["id"], claim, lang, len(notes) if explanation else None),
         ]
         lines.append("| " + " | ".join(_cell(c) for c in row) + " |")
-    lines.append("")
+    lines += ["", "</div>", ""]
     if notes:
         lines += [f"**{text['notes']}**", ""] + [f"{i}. {_cell(note)}" for i, note in enumerate(notes, 1)]
         lines.append("")
@@ -236,25 +284,44 @@ def render_tags(cards: Mapping[str, Any], page: str, lang: str) -> list[str]:
 
 
 def render_architecture(options: Mapping[str, Any], lang: str) -> list[str]:
-    """One row per block of a model (see `paperzoo_site.architecture`)."""
+    """One row per block of a model (see `paperzoo_site.architecture`).
+
+    Params and MACs come right after the layer name and the totals are also stated above the table, so
+    they stay in view; the table is wrapped in a `pz-scroll` container that scrolls sideways on purpose
+    (its first column stays put, `docs/stylesheets/paperzoo.css`).
+    """
     text = TEXT[lang]
     rows = architecture_rows(
         options["model"], options["input"], options.get("root"), options.get("modules", ["*"])
     )
     hidden = set(options.get("hide", []))  # block types left out of the table, e.g. [ReLU]
     rows = tuple(row for row in rows if row.block not in hidden)
-    header = ["layer", "block", "ops", "stride", "channels", "output", "params", "macs"]
-    lines = ["| " + " | ".join(text[h] for h in header) + " |", "|---|---|---|--:|--:|--:|--:|--:|"]
+    params, macs = sum(r.params for r in rows), sum(r.macs for r in rows)
+    header = ["layer", "params", "macs", "block", "ops", "stride", "channels", "output"]
+    lines = [
+        '<div class="pz-scroll" markdown>',
+        "",
+        f"<small>{text['scroll'].format(params=f'{params:,}', macs=f'{macs / 1e6:,.1f}M')}</small>",
+        "",
+        "| " + " | ".join(text[h] for h in header) + " |",
+        "|---|--:|--:|---|---|--:|--:|--:|",
+    ]
     for row in rows:
         cells = [
-            f"`{row.name}`", row.block, row.operators, row.stride or "—",
-            f"{row.in_channels} → {row.out_channels}", row.output_size, f"{row.params:,}", f"{row.macs / 1e6:,.1f}M",
+            f"`{row.name}`", f"{row.params:,}", f"{row.macs / 1e6:,.1f}M", row.block, row.operators,
+            row.stride or "—", f"{row.in_channels} → {row.out_channels}", row.output_size,
         ]  # fmt: skip
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
-    params, macs = sum(r.params for r in rows), sum(r.macs for r in rows)
-    lines.append(f"| **{text['total']}** | | | | | | **{params:,}** | **{macs / 1e6:,.1f}M** |")
+    lines.append(f"| **{text['total']}** | **{params:,}** | **{macs / 1e6:,.1f}M** | | | | | |")
     shape = "×".join(str(s) for s in options["input"])
-    return [*lines, "", f"<small>{text['input'].format(shape=shape)} {versions_line(lang)}</small>", ""]
+    return [
+        *lines,
+        "",
+        "</div>",
+        "",
+        f"<small>{text['input'].format(shape=shape)} {versions_line(lang)}</small>",
+        "",
+    ]
 
 
 class _BlocksPreprocessor(Preprocessor):
@@ -290,6 +357,7 @@ class _BlocksPreprocessor(Preprocessor):
             "claims": lambda: render_claims(self._card(options), lang),
             "citation": lambda: render_citation(self._card(options), lang),
             "architecture": lambda: render_architecture(options, lang),
+            "builders": lambda: render_builders(self._card(options), page, lang),
             "papers": lambda: render_papers(
                 cardlib.load_cards(self.cards_dir), options["section"], page, lang
             ),

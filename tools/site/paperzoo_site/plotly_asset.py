@@ -16,8 +16,11 @@ quarter of that). Each bundle is added to the site's files once, when the first 
 rendered (MkDocs copies static files after every page's content is rendered), so an unused bundle is
 never written; the theme script that recolours figures when Material's light/dark toggle changes is
 always added. Nothing comes from a CDN and nothing is inlined per figure: a figure page gets a
-`<script>` for its bundle before its content (the figures' inline `Plotly.newPlot` calls need it) and
-one for the theme script after it; other pages load nothing.
+`<script>` for its bundle after its title and before its first figure (the figures' inline
+`Plotly.newPlot` calls need it) and one for the theme script after its content; other pages load
+nothing. Not before the title: Material's search indexes anything before a page's `<h1>` as a separate
+untitled entry, and mkdocs-static-i18n then dropped the Chinese pages' own entries as duplicates of
+the English ones (same title, same empty text), so their sections' results linked to `/undefined`.
 
 The build fails (`PluginError`) when the vendored bundle is not the plotly.js version the plotly package
 embeds or its SHA-256 is not the manifest's: run `tools/update_plotly_bundle.py` after bumping plotly.
@@ -126,4 +129,7 @@ def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -
     _add_once(files, config, bundle.uri, bundle.source)
     plotly_js = get_relative_url(bundle.uri, page.url)
     theme_js = get_relative_url(THEME_JS_URI, page.url)
-    return f'<script src="{plotly_js}"></script>\n{html}\n<script src="{theme_js}"></script>\n'
+    head, title_end, body = html.partition("</h1>")
+    if not title_end:
+        head, body = "", html
+    return f'{head}{title_end}\n<script src="{plotly_js}"></script>\n{body}\n<script src="{theme_js}"></script>\n'
