@@ -75,7 +75,7 @@ def stage_costs():
             values = [getattr(costs[d][i], quantity) / scale for d in depths]
             traces.append(
                 go.Bar(
-                    x=[f"ResNet-{d}" for d in depths],
+                    x=[str(d) for d in depths],
                     y=values,
                     name=stage,
                     visible=k == 0,
@@ -92,10 +92,10 @@ def stage_costs():
             {"label": label, "method": "update", "args": [{"visible": visible}, {"yaxis.title.text": unit}]}
         )
     layout = base_layout(
-        "ResNet at 224×224: cost per stage of Table 1",
+        "Cost per stage (Table 1, 224×224)",
         height=480,
         barmode="stack",
-        xaxis=axis("", showgrid=False),
+        xaxis=axis("ResNet depth (layers)", showgrid=False, type="category"),
         yaxis=axis("multiply-adds (×10⁹)", rangemode="tozero"),
         updatemenus=[
             {
@@ -126,7 +126,7 @@ def cifar_depths():
     as option-A shortcuts have none) and the test errors of Table 6 as the paper reports them (line)."""
     go = plotly_go()
     depths = sorted(CIFAR_N)
-    x = [f"{d} (n={CIFAR_N[d]})" for d in depths]
+    x = [str(d) for d in depths]
     params = go.Bar(
         x=x,
         y=[_cifar_params(d) / 1e6 for d in depths],
@@ -144,9 +144,9 @@ def cifar_depths():
         hovertemplate="%{y:.2f} % error<extra></extra>",
     )
     layout = base_layout(
-        "CIFAR-10 ResNets (6n + 2 layers): size and the paper's error",
+        "CIFAR-10 ResNets (Sec. 4.2, Table 6)",
         height=440,
-        xaxis=axis("layers", showgrid=False, type="category"),
+        xaxis=axis("layers (6n + 2, n = 3 … 200)", showgrid=False, type="category"),
         yaxis=axis("parameters (millions)", type="log"),
         yaxis2={
             "title": {"text": "test error (%)"},
