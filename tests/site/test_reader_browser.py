@@ -25,6 +25,7 @@ SEARCH_WORDS = {
     "object-detection/mobilenet-v2/": ("bottleneck", "线性瓶颈"),
     "object-detection/ssd/": ("MultiBox", "默认框"),
     "object-detection/r-fcn/": ("position", "位置敏感"),
+    "classification/resnet/": ("residual", "残差"),
 }
 
 # Tables and figures wider than the article, outside a pz-scroll container; formulas that leak text.
