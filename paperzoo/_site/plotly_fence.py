@@ -18,7 +18,8 @@ option, or a language the figures do not have, fails the build.
 
 The figure comes as a `<figure>` whose accessible name is the plot's title and whose `<figcaption>` is
 the module's `CAPTIONS[function][lang]` (one sentence saying what to look for), numbered in page order
-("Figure 2." / "图 2"), so the page's text can say "Figure 2 shows ...".
+("Figure 2." / "图 2", by a Markdown postprocessor the fence registers), so the page's text can say
+"Figure 2 shows ...".
 
 Element ids are derived from the path (`fig-ssd-default-boxes`), so the HTML is the same on every build.
 plotly.js itself is not included: `plotly_asset.py` serves it once from the site's assets and loads it
@@ -38,6 +39,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
+from markdown.postprocessors import Postprocessor
 from pymdownx.superfences import SuperFencesException
 
 __all__ = [
@@ -61,6 +63,8 @@ _CAPTION = "<figcaption>"
 _FIGURE_STYLE = "width: 100%; text-align: left"
 _CAPTION_STYLE = "max-width: none; margin: 0.4em 0 1.2em"
 NUMBER_LABELS = {"en": "Figure {}.", "zh": "图 {}"}
+# The caption's number, written by `fence_format` and filled in by `_NumberFigures`.
+_NUMBER = re.compile(r'<b data-figure-number="(?P<lang>[a-z]+)"></b>')
 
 
 def _parse_target(target: str) -> tuple[str, str, str]:
@@ -166,7 +170,20 @@ def fence_format(
         lang = _parse_target(target)[2]
     except Exception as exc:
         raise SuperFencesException(f"plotly fence {target!r} failed to build: {exc!r}") from exc
-    # MkDocs converts each page with a Markdown instance of its own: its count is the page's figure number.
-    md.paperzoo_figures = getattr(md, "paperzoo_figures", 0) + 1
-    number = NUMBER_LABELS[lang].format(md.paperzoo_figures)
-    return figure.replace(_CAPTION, f'<figcaption style="{_CAPTION_STYLE}"><b>{number}</b> ', 1)
+    if _NumberFigures.NAME not in md.postprocessors:
+        md.postprocessors.register(_NumberFigures(md), _NumberFigures.NAME, 0)
+    return figure.replace(_CAPTION, f'<figcaption style="{_CAPTION_STYLE}"><b data-figure-number="{lang}"></b> ', 1)
+
+
+class _NumberFigures(Postprocessor):
+    """Number a page's figure captions in the order they appear in its final HTML.
+
+    Counting `fence_format` calls would not do: SuperFences also formats a fence that ends up shown as
+    code (an indented example of a fence, as on the Figures page). Runs after the stashed HTML is restored.
+    """
+
+    NAME = "paperzoo_figure_numbers"
+
+    def run(self, text: str) -> str:
+        numbers = iter(range(1, text.count("data-figure-number=") + 1))
+        return _NUMBER.sub(lambda found: f"<b>{NUMBER_LABELS[found['lang']].format(next(numbers))}</b>", text)

@@ -77,6 +77,13 @@ def test_fence_numbers_figures_and_names_them():
     assert 'aria-label="R-FCN Table 2: mAP by pooling grid"' in html
 
 
+def test_a_fence_shown_as_code_takes_no_number():
+    # SuperFences formats the indented example too, then shows it as code: only real figures count.
+    html = convert("An example:\n\n    ```plotly\n    paperzoo.figures.rfcn:k_ablation\n    ```\n\n"
+                   "```plotly\npaperzoo.figures.rfcn:k_ablation\n```\n")
+    assert html.count("<figure ") == 1 and "<b>Figure 1.</b>" in html and "Figure 2" not in html
+
+
 def test_fence_draws_the_chinese_figure_with_lang_zh():
     html = convert("```plotly\npaperzoo.figures.rfcn:k_ablation?lang=zh\n```\n")
     assert 'id="fig-rfcn-k-ablation"' in html  # the same id in every language
