@@ -151,7 +151,10 @@ def position_sensitive_pooling(lang: str = "en"):
         height=460,
         xaxis=axis(t("feature-map x (cells, stride 16)", "特征图 x（单元格，步长 16）"), range=[0, width], dtick=1,
                    constrain="domain"),
-        yaxis=axis(t("feature-map y", "特征图 y"), range=[height, 0], dtick=1, scaleanchor="x", scaleratio=1),
+        # Both axes keep their ranges on any screen: the plot area shrinks instead (at 390 px the y range
+        # would otherwise grow past the map).
+        yaxis=axis(t("feature-map y", "特征图 y"), range=[height, 0], dtick=1, scaleanchor="x", scaleratio=1,
+                   constrain="domain"),
         shapes=_bin_shapes(first),
         updatemenus=[menu(buttons, dropdown=False)],
         showlegend=False,
