@@ -293,7 +293,8 @@ PLOT_STATE = (f"[gd._fullData.map(t => [t.visible, t.name, {_SUM}(t.x), {_SUM}(t
 
 
 def _assert_on_screen(page, locator, what: str) -> None:
-    locator.scroll_into_view_if_needed()
+    # To the middle of the window: scrolled just into view, a control can sit under Material's sticky header.
+    locator.evaluate("element => element.scrollIntoView({block: 'center', inline: 'nearest'})")
     box = locator.bounding_box()
     size = page.viewport_size
     assert box is not None, f"{what} is not drawn"
@@ -307,7 +308,7 @@ def _changes_the_plot(page, element_id: str, click, what: str) -> None:
     try:
         _wait_for_change(page, PLOT_STATE, element_id, before)
     except Exception as exc:
-        raise AssertionError(f"{element_id}: {what} did not change the plot") from exc
+        raise AssertionError(f"{element_id}: {what} did not change the plot: {before}") from exc
 
 
 def _others_then_active(count: int, active: int) -> list[int]:
@@ -318,6 +319,8 @@ def _others_then_active(count: int, active: int) -> list[int]:
 def _exercise_controls(page, element_id: str) -> int:
     """Click every entry of every menu and both ends of every slider: each must be on screen and change
     the plot. Returns the number of clicks."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout  # imported where a browser runs
+
     plot = page.locator(f"#{element_id}")
     menus = page.evaluate("id => document.getElementById(id)._fullLayout.updatemenus.filter(u => u.visible)"
                           ".map(u => [u.type, u.active, u.buttons.length])", element_id)
@@ -332,6 +335,14 @@ def _exercise_controls(page, element_id: str) -> int:
             _assert_on_screen(page, entry, f"menu {m} entry {i}")
             _changes_the_plot(page, element_id, entry.click, f"menu {m} entry {i}")
             clicks += 1
+            # A chosen entry folds the list (a short fade), but not always under Playwright's click: a list
+            # left open would cover the controls below it, so fold it by its header.
+            listed = plot.locator(".updatemenu-dropdown-button").first
+            try:
+                listed.wait_for(state="detached", timeout=2_000)
+            except PlaywrightTimeout:
+                headers.nth(m).click()
+                listed.wait_for(state="detached", timeout=5_000)
     offset = 0
     for active, count in [(active, count) for kind, active, count in menus if kind == "buttons"]:
         for i in _others_then_active(count, active):
