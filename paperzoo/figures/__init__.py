@@ -12,7 +12,12 @@ A page embeds a figure with a `plotly` fence whose body is the function's path:
     ```
 
 The figure becomes a `<div id="fig-rfcn-position-sensitive-pooling">` (ids are derived from the path,
-so builds are reproducible); a figure that fails to build fails `mkdocs build`.
+so builds are reproducible) inside a numbered `<figure>`; a figure that fails to build fails `mkdocs build`.
+
+Every figure function takes `lang` (`"en"` or `"zh"`, `LANGUAGES`; anything else is a `ValueError`)
+and draws its titles, axes, legends and control labels in that language; a Chinese page asks for it
+with `paperzoo.figures.ssd:matching?lang=zh`. Its module's `CAPTIONS[function][lang]` is the caption
+under it: one sentence saying what to look for.
 
 Available figures (fence body → what it shows):
 
@@ -20,9 +25,10 @@ Available figures (fence body → what it shows):
   input and the 4 or 6 default boxes of one cell; a preset menu (paper, caffe_voc, caffe_coco,
   torchvision, caffe_voc_512, caffe_coco_512), a feature-map slider and a cell slider.
 - `paperzoo.figures.ssd:box_scales`: s_k and s'_k of every feature map, one line per preset.
-- `paperzoo.figures.ssd:matching`: a `shapes` image with its ground truth, the SSD300 default boxes the
-  matcher assigns (IoU ≥ 0.5, and each object's best prior matched first) and the hard negatives that
-  3:1 mining keeps (ranked by an untrained SSD300's confidence loss).
+- `paperzoo.figures.ssd:matching`: a `shapes` image and one of its ground-truth boxes at a time (a
+  menu picks it), the SSD300 default box it claims first (its best IoU) and the others the matcher gives
+  it (IoU ≥ 0.5); a toggle adds the hard negatives that 3:1 mining keeps (ranked by an untrained
+  SSD300's confidence loss).
 - `paperzoo.figures.mobilenet:separable_cost`: Mult-Adds of standard vs depthwise-separable convolution
   as D_K and N vary, and the 1/N + 1/D_K² curve with MobileNetV1's 13 separable layers measured.
 - `paperzoo.figures.mobilenet:v1_width_resolution`: Mult-Adds and weights of the 16 width × resolution
@@ -38,3 +44,7 @@ Available figures (fence body → what it shows):
 - `paperzoo.figures.zoo:all_models`: parameters vs Mult-Adds of every registered model (from the
   registry, counted by the analyser), coloured by task.
 """
+
+from paperzoo.figures._style import LANGUAGES, check_language
+
+__all__ = ["LANGUAGES", "check_language"]

@@ -9,10 +9,25 @@ from dataclasses import dataclass
 import torch
 
 from paperzoo.analysis import complexity, count_params
-from paperzoo.figures._style import PALETTE, axis, base_layout, plotly_go
+from paperzoo.figures._style import PALETTE, axis, base_layout, legend_below, menu, pick, plotly_go
 from paperzoo.models.resnet import CIFAR_N, IMAGENET_LAYERS, CifarResNet, ResNet
 
-__all__ = ["StageCost", "cifar_depths", "imagenet_stage_costs", "stage_costs"]
+__all__ = ["CAPTIONS", "StageCost", "cifar_depths", "imagenet_stage_costs", "stage_costs"]
+
+# The caption under each figure: what to look for (the site's plotly fence writes it into a <figcaption>).
+CAPTIONS = {
+    "stage_costs": {
+        "en": "Depth goes into conv4_x: from ResNet-50 to 152 only that stage grows, and the torchvision "
+        "bottleneck (v1.5) costs more than the paper's at the same parameters.",
+        "zh": "加深的部分都在 conv4_x：从 ResNet-50 到 152 只有这一阶段变大；torchvision 的瓶颈（v1.5）在参数量相同时"
+        "比论文的更费计算。",
+    },
+    "cifar_depths": {
+        "en": "Parameters grow linearly with depth while the paper's error falls until 110 layers and rises "
+        "again at 1202.",
+        "zh": "参数量随深度线性增长，而论文的错误率一直下降到 110 层，到 1202 层又上升。",
+    },
+}
 
 # Table 1's column names for the parts of a ResNet, in order.
 STAGES = ("conv1", "conv2_x", "conv3_x", "conv4_x", "conv5_x", "fc")
@@ -54,18 +69,19 @@ def imagenet_stage_costs(depth: int, variant: str = "v1") -> tuple[StageCost, ..
     return tuple(StageCost(stage, macs[stage], params[stage]) for stage in STAGES)
 
 
-def stage_costs():
+def stage_costs(lang: str = "en"):
     """Table 1's five ResNets: multiply-adds (or parameters) per stage, for either bottleneck variant.
 
     A dropdown picks the quantity and, for the bottleneck networks, where the stride sits.
     """
     go = plotly_go()
+    t = functools.partial(pick, lang)
     depths = sorted(IMAGENET_LAYERS)
     states = [("macs", "v1"), ("macs", "v1.5"), ("params", "v1")]
     labels = [
-        "Multiply-adds, paper's bottleneck (v1)",
-        "Multiply-adds, torchvision's bottleneck (v1.5)",
-        "Parameters (either bottleneck)",
+        t("Show: multiply-adds, paper's bottleneck (v1)", "显示：乘加数，论文的瓶颈（v1）"),
+        t("Show: multiply-adds, torchvision's bottleneck (v1.5)", "显示：乘加数，torchvision 的瓶颈（v1.5）"),
+        t("Show: parameters (either bottleneck)", "显示：参数量（两种瓶颈相同）"),
     ]
     traces = []
     for k, (quantity, variant) in enumerate(states):
@@ -86,30 +102,23 @@ def stage_costs():
             )
     buttons = []
     for k, label in enumerate(labels):
-        unit = "multiply-adds (×10⁹)" if states[k][0] == "macs" else "parameters (millions)"
+        unit = (
+            t("multiply-adds (×10⁹)", "乘加数（×10⁹）")
+            if states[k][0] == "macs"
+            else t("parameters (millions)", "参数量（百万）")
+        )
         visible = [j // len(STAGES) == k for j in range(len(traces))]
         buttons.append(
             {"label": label, "method": "update", "args": [{"visible": visible}, {"yaxis.title.text": unit}]}
         )
     layout = base_layout(
-        "Cost per stage (Table 1, 224×224)",
+        t("Cost per stage (Table 1, 224×224)", "各阶段的开销（表 1，224×224）"),
         height=480,
         barmode="stack",
-        xaxis=axis("ResNet depth (layers)", showgrid=False, type="category"),
-        yaxis=axis("multiply-adds (×10⁹)", rangemode="tozero"),
-        updatemenus=[
-            {
-                "type": "dropdown",
-                "buttons": buttons,
-                "active": 0,
-                "x": 0.0,
-                "xanchor": "left",
-                "y": 1.02,
-                "yanchor": "bottom",
-                "pad": {"t": 0},
-            }
-        ],
-        legend={"orientation": "h", "x": 0.0, "y": -0.12, "yanchor": "top"},
+        xaxis=axis(t("ResNet depth (layers)", "ResNet 深度（层数）"), showgrid=False, type="category"),
+        yaxis=axis(t("multiply-adds (×10⁹)", "乘加数（×10⁹）"), rangemode="tozero"),
+        updatemenus=[menu(buttons)],
+        legend=legend_below(),
         margin={"l": 60, "r": 20, "t": 100, "b": 90},
     )
     return go.Figure(traces, layout)
@@ -121,16 +130,17 @@ def _cifar_params(depth: int) -> int:
         return count_params(CifarResNet(n=CIFAR_N[depth]))
 
 
-def cifar_depths():
+def cifar_depths(lang: str = "en"):
     """The CIFAR-10 ResNets of Sec. 4.2: parameters counted here (bars; the plain nets have the same,
     as option-A shortcuts have none) and the test errors of Table 6 as the paper reports them (line)."""
     go = plotly_go()
+    t = functools.partial(pick, lang)
     depths = sorted(CIFAR_N)
     x = [str(d) for d in depths]
     params = go.Bar(
         x=x,
         y=[_cifar_params(d) / 1e6 for d in depths],
-        name="parameters, counted (M)",
+        name=t("parameters, counted (M)", "参数量，实测（M）"),
         marker_color=PALETTE[0],
         hovertemplate="%{y:.2f}M parameters<extra></extra>",
     )
@@ -139,17 +149,21 @@ def cifar_depths():
         y=[CIFAR_TEST_ERROR[d] for d in depths],
         yaxis="y2",
         mode="lines+markers",
-        name="test error, Table 6 (%; reported, not reproduced)",
+        name=t(
+            "test error, Table 6 (%; reported, not reproduced)", "测试错误率，表 6（%，论文报告，未复现）"
+        ),
         line={"color": PALETTE[3]},
         hovertemplate="%{y:.2f} % error<extra></extra>",
     )
     layout = base_layout(
-        "CIFAR-10 ResNets (Sec. 4.2, Table 6)",
+        t("CIFAR-10 ResNets (Sec. 4.2, Table 6)", "CIFAR-10 ResNet（4.2 节，表 6）"),
         height=440,
-        xaxis=axis("layers (6n + 2, n = 3 … 200)", showgrid=False, type="category"),
-        yaxis=axis("parameters (millions)", type="log"),
+        xaxis=axis(
+            t("layers (6n + 2, n = 3 … 200)", "层数（6n + 2，n = 3 … 200）"), showgrid=False, type="category"
+        ),
+        yaxis=axis(t("parameters (millions)", "参数量（百万）"), type="log"),
         yaxis2={
-            "title": {"text": "test error (%)"},
+            "title": {"text": t("test error (%)", "测试错误率（%）")},
             "overlaying": "y",
             "side": "right",
             "showgrid": False,
@@ -158,7 +172,7 @@ def cifar_depths():
             "tickmode": "linear",
             "dtick": 1,
         },
-        legend={"orientation": "h", "x": 0.0, "y": -0.2, "yanchor": "top"},
+        legend=legend_below(),
         margin={"l": 60, "r": 60, "t": 60, "b": 110},
     )
     return go.Figure([params, error], layout)

@@ -15,10 +15,29 @@ from dataclasses import dataclass
 import torch
 
 from paperzoo.detection.ps_roi import position_sensitive_roi_pool
-from paperzoo.figures._style import PALETTE, axis, base_layout, plotly_go
+from paperzoo.figures._style import PALETTE, axis, base_layout, menu, pick, plotly_go
 from paperzoo.models.rfcn import score_map_channels
 
-__all__ = ["k_ablation", "position_sensitive_pooling"]
+__all__ = ["CAPTIONS", "k_ablation", "position_sensitive_pooling"]
+
+# The caption under each figure: what to look for (plotly_fence writes it into a <figcaption>).
+CAPTIONS = {
+    "position_sensitive_pooling": {
+        "en": "Switch between 3 × 3 and 7 × 7 bins: each bin of the RoI averages only the feature cells under "
+              "it and reads only its own group of score maps, so a part of the object scores only at its "
+              "place in the RoI.",
+        "zh": "在 3 × 3 和 7 × 7 分块之间切换：RoI 的每个分块只平均它下面的特征单元，只读取属于自己的那组得分图，"
+              "所以物体的某一部分只在 RoI 中它应在的位置上得分。",
+    },
+    "k_ablation": {
+        "en": "Position sensitivity needs more than one bin: R-FCN does not converge with 1 × 1 and beats "
+              "every Faster R-CNN variant with 3 × 3 and 7 × 7.",
+        "zh": "位置敏感需要不止一个分块：R-FCN 在 1 × 1 时不收敛，在 3 × 3 和 7 × 7 时胜过所有 Faster R-CNN 变体。",
+    },
+}
+# The methods of Table 2, in Chinese.
+METHODS_ZH = {"naïve Faster R-CNN": "朴素 Faster R-CNN", "class-specific RPN": "类别相关 RPN",
+              "R-FCN w/o position-sensitivity": "无位置敏感的 R-FCN", "R-FCN": "R-FCN"}
 
 # The example: a 256×192 image at stride 16 (R-FCN's res5 with à trous, Sec. 3.2) and one RoI.
 IMAGE_SIZE = (192, 256)  # (H, W)
@@ -91,76 +110,95 @@ def _bin_shapes(k: int) -> list[dict]:
     return shapes
 
 
-def _bin_markers(k: int, visible: bool):
+def _bin_markers(k: int, visible: bool, lang: str):
     """One marker per bin centre, in the bin's colour, whose hover names the cells and channels it reads."""
     go = plotly_go()
     xs, ys, colours, texts = [], [], [], []
     for pooled in measure_bins(k):
         (y0, y1), (x0, x1) = pooled.cells_y, pooled.cells_x
-        channels = ", ".join(f"class {c}: map {ch}" for c, ch in enumerate(pooled.channels))
+        channels = ", ".join(pick(lang, f"class {c}: map {ch}", f"类别 {c}：得分图 {ch}")
+                             for c, ch in enumerate(pooled.channels))
         xs.append((x0 + x1 + 1) / 2)
         ys.append((y0 + y1 + 1) / 2)
         colours.append(_bin_colour(k, pooled.row, pooled.col))
-        texts.append(f"k={k}, bin ({pooled.row}, {pooled.col}) → score-map group {pooled.row * k + pooled.col}"
-                     f"<br>averages cells y {y0}–{y1}, x {x0}–{x1}<br>{channels}")
+        group = pooled.row * k + pooled.col
+        texts.append(pick(lang, f"k={k}, bin ({pooled.row}, {pooled.col}) → score-map group {group}<br>"
+                                f"averages cells y {y0}–{y1}, x {x0}–{x1}<br>{channels}",
+                          f"k={k}，分块 ({pooled.row}, {pooled.col}) → 第 {group} 组得分图<br>"
+                          f"平均单元格 y {y0}–{y1}，x {x0}–{x1}<br>{channels}"))
     return go.Scatter(x=xs, y=ys, mode="markers", marker={"color": colours, "size": 7}, text=texts,
                       hovertemplate="%{text}<extra></extra>", name=f"k = {k} bins", showlegend=False,
                       visible=visible)
 
 
-def position_sensitive_pooling():
+def position_sensitive_pooling(lang: str = "en"):
     """A RoI on a stride-16 feature map split into k×k bins, each coloured by the score-map group it
     reads (Sec. 2, Fig. 1); buttons switch k between 3 and 7."""
     go = plotly_go()
+    t = functools.partial(pick, lang)
     height, width = IMAGE_SIZE[0] // STRIDE, IMAGE_SIZE[1] // STRIDE
     x1, y1, x2, y2 = (v / STRIDE for v in ROI_XYXY)
     roi = go.Scatter(x=[x1, x2, x2, x1, x1], y=[y1, y1, y2, y2, y1], mode="lines", name="RoI",
                      line={"color": PALETTE[3], "width": 3}, hoverinfo="skip")
     first = BIN_SIZES[0]
-    traces = [roi] + [_bin_markers(k, visible=(k == first)) for k in BIN_SIZES]
-    buttons = [{"label": f"k = {k}", "method": "update",
+    traces = [roi] + [_bin_markers(k, k == first, lang) for k in BIN_SIZES]
+    buttons = [{"label": t(f"Bins: {k} × {k}", f"分块：{k} × {k}") if k == first else f"{k} × {k}",
+                "method": "update",
                 "args": [{"visible": [True] + [kk == k for kk in BIN_SIZES]}, {"shapes": _bin_shapes(k)}]}
                for k in BIN_SIZES]
     layout = base_layout(
-        "Position-sensitive RoI pooling: bin (i, j) reads only its own score-map group",
-        height=480,
-        xaxis=axis("feature-map x (cells, stride 16)", range=[0, width], dtick=1, constrain="domain"),
-        yaxis=axis("feature-map y", range=[height, 0], dtick=1, scaleanchor="x", scaleratio=1),
+        t("Position-sensitive RoI pooling", "位置敏感 RoI 池化"),
+        height=460,
+        xaxis=axis(t("feature-map x (cells, stride 16)", "特征图 x（单元格，步长 16）"), range=[0, width], dtick=1,
+                   constrain="domain"),
+        # Both axes keep their ranges on any screen: the plot area shrinks instead (at 390 px the y range
+        # would otherwise grow past the map).
+        yaxis=axis(t("feature-map y", "特征图 y"), range=[height, 0], dtick=1, scaleanchor="x", scaleratio=1,
+                   constrain="domain"),
         shapes=_bin_shapes(first),
-        updatemenus=[{"type": "buttons", "direction": "right", "buttons": buttons, "x": 0.0, "y": 1.02,
-                      "xanchor": "left", "yanchor": "bottom", "showactive": True, "pad": {"t": 0, "r": 4}}],
-        margin={"l": 60, "r": 20, "t": 90, "b": 50},
+        updatemenus=[menu(buttons, dropdown=False)],
+        showlegend=False,
+        margin={"l": 50, "r": 10, "t": 85, "b": 50},
     )
     return go.Figure(traces, layout)
 
 
-def k_ablation():
+def k_ablation(lang: str = "en"):
     """Table 2 of the paper (VOC 07 test mAP by pooling grid), with the score maps each R-FCN grid needs
-    for VOC's 21 classes, k²(C+1) + 4k²."""
+    for VOC's 21 classes, k²(C+1) + 4k².
+
+    Each bar carries its method and grid inside it, so no long axis labels squeeze the plot on a phone.
+    """
     go = plotly_go()
-    labels = [f"{method} ({grid})" for method, grid, _ in PAPER_TABLE_2]
+    t = functools.partial(pick, lang)
+    methods = [METHODS_ZH[method] if lang == "zh" else method for method, _, _ in PAPER_TABLE_2]
     maps = [value for _, _, value in PAPER_TABLE_2]
+    labels = [f"{method}{'' if grid == '–' else ' ' + grid}: " + (t("fail", "不收敛") if value is None else f"{value:.1f}")
+              for method, (_, grid, value) in zip(methods, PAPER_TABLE_2, strict=True)]
     colours = [PALETTE[2] if method == "R-FCN" else PALETTE[7] for method, _, _ in PAPER_TABLE_2]
     hover = []
-    for method, grid, value in PAPER_TABLE_2:
+    for name, (method, grid, value) in zip(methods, PAPER_TABLE_2, strict=True):
         k = int(grid[0]) if grid[0].isdigit() else None
-        result = "fails to converge (paper: “fail”)" if value is None else f"{value:.1f} mAP"
+        result = t("fails to converge (paper: “fail”)", "不收敛（论文：“fail”）") if value is None else f"{value:.1f} mAP"
         channels = ""
         if method.startswith("R-FCN") and k:
             cls_maps, box_maps = score_map_channels(21, k)
-            channels = f"<br>{cls_maps} class + {box_maps} box score maps for VOC's 21 classes"
-        hover.append(f"{method}, {grid}: {result}{channels}")
+            channels = t(f"<br>{cls_maps} class + {box_maps} box score maps for VOC's 21 classes",
+                         f"<br>VOC 的 21 类需要 {cls_maps} 个类别得分图和 {box_maps} 个框得分图")
+        hover.append(f"{name}, {grid}: {result}{channels}")
     bars = go.Bar(
-        x=[0.0 if v is None else v for v in maps], y=labels, orientation="h", marker={"color": colours},
-        text=["fail" if v is None else f"{v:.1f}" for v in maps], textposition="outside",
-        hovertext=hover, hovertemplate="%{hovertext}<extra></extra>", name="paper, Table 2",
+        x=[0.0 if v is None else v for v in maps], y=list(range(len(maps))), orientation="h",
+        marker={"color": colours}, text=labels, insidetextanchor="start", textangle=0,
+        textposition=["outside" if v is None else "inside" for v in maps], cliponaxis=False,
+        hovertext=hover, hovertemplate="%{hovertext}<extra></extra>", name=t("paper, Table 2", "论文表 2"),
     )
     layout = base_layout(
-        "R-FCN Table 2: position-sensitive pooling needs k > 1",
-        height=360,
-        xaxis=axis("VOC 2007 test mAP (%), as printed in the paper", range=[0, 85]),
-        yaxis=axis("", autorange="reversed", showgrid=False),
-        margin={"l": 250, "r": 30, "t": 60, "b": 50},
+        t("R-FCN Table 2: mAP by pooling grid", "R-FCN 表 2：各池化网格的 mAP"),
+        height=380,
+        xaxis=axis(t("VOC 2007 test mAP (%), as printed", "VOC 2007 测试集 mAP（%，论文数值）"), range=[0, 85]),
+        yaxis=axis("", autorange="reversed", showgrid=False, showticklabels=False),
+        margin={"l": 10, "r": 10, "t": 50, "b": 50},
         showlegend=False,
+        uniformtext={"minsize": 9, "mode": "show"},
     )
     return go.Figure([bars], layout)

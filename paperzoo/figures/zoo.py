@@ -16,10 +16,21 @@ import torch
 from torch import nn
 
 from paperzoo.analysis import complexity, count_macs, count_params
-from paperzoo.figures._style import PALETTE, axis, base_layout, plotly_go
+from paperzoo.figures._style import PALETTE, axis, base_layout, pick, plotly_go
 from paperzoo.registry import get_model_info, list_models
 
-__all__ = ["all_models", "model_cost"]
+__all__ = ["CAPTIONS", "all_models", "model_cost"]
+
+# The caption under each figure: what to look for (plotly_fence writes it into a <figcaption>).
+CAPTIONS = {
+    "all_models": {
+        "en": "Each point is a registered model with its builder's defaults: the MobileNets sit at the bottom "
+              "left, the detectors pay for their heads and input sizes in Mult-Adds far more than in parameters.",
+        "zh": "每个点是一个已注册模型（构建函数的默认参数）：MobileNet 在左下角，检测器的检测头和输入尺寸"
+              "使乘加次数增长得远比参数量多。",
+    },
+}
+TASKS_ZH = {"classification": "分类", "detection": "检测"}
 
 LOG_TICKS = (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500)
 
@@ -68,9 +79,10 @@ def _label_positions() -> dict[str, list[str]]:
     return {task: [placed[name] for name in list_models(task=task)] for task in ("classification", "detection")}
 
 
-def all_models():
+def all_models(lang: str = "en"):
     """Mult-Adds vs parameters of every registered model (log-log), coloured by task."""
     go = plotly_go()
+    t = functools.partial(pick, lang)
     positions = _label_positions()
     traces = []
     for colour, task in zip(PALETTE, ("classification", "detection"), strict=False):
@@ -83,16 +95,18 @@ def all_models():
             info = get_model_info(name)
             height, width = info.input_size
             texts.append(f"<b>{name}</b> ({info.paper.title[:60]}, arXiv {info.paper.arxiv})<br>"
-                         f"{params / 1e6:.2f}M parameters, {macs / 1e9:.2f}G Mult-Adds at {height}×{width}")
+                         + t(f"{params / 1e6:.2f}M parameters, {macs / 1e9:.2f}G Mult-Adds at {height}×{width}",
+                             f"{params / 1e6:.2f}M 参数，{height}×{width} 时 {macs / 1e9:.2f}G 次乘加"))
         traces.append(go.Scatter(
             x=[params / 1e6 for params, _ in costs], y=[macs / 1e9 for _, macs in costs], mode="markers+text",
-            name=task, text=names, customdata=texts, textposition=positions[task],
+            name=t(task, TASKS_ZH[task]), text=names, customdata=texts, textposition=positions[task],
             marker={"color": colour, "size": 11}, hovertemplate="%{customdata}<extra></extra>",
         ))
+    count = len(list_models())
     layout = base_layout(
-        f"All {len(list_models())} registered models: cost vs size (builder defaults)", height=500,
-        xaxis=axis("parameters (millions, log)", type="log", tickvals=LOG_TICKS),
-        yaxis=axis("Mult-Adds (billions, log) at the registered input size", type="log", tickvals=LOG_TICKS),
-        legend={"orientation": "h", "x": 0.0, "y": 1.0, "yanchor": "bottom"},
+        t(f"All {count} registered models: cost vs size", f"全部 {count} 个已注册模型：计算量与大小"), height=500,
+        xaxis=axis(t("parameters (millions, log)", "参数量（百万，对数）"), type="log", tickvals=LOG_TICKS),
+        yaxis=axis(t("Mult-Adds (billions, log)", "乘加次数（十亿，对数）"), type="log", tickvals=LOG_TICKS),
+        margin={"l": 60, "r": 10, "t": 50, "b": 90},
     )
     return go.Figure(traces, layout)

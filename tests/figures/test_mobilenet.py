@@ -49,6 +49,10 @@ def test_v2_blocks_track_the_expansion_tensor():
     assert blocks[2].boundary == 16 * 112 * 112 + 24 * 56 * 56  # input + output, Sec. 5.1
     assert sum(b.macs for b in blocks) == pytest.approx(300_774_272 - 1_281_000, rel=0.002)
     figure = mobilenet.v2_blocks()
-    assert [b.label.split(" ")[2] for b in figure.layout.updatemenus[0].buttons] == ["0.35", "0.5", "0.75", "1.0",
-                                                                                   "1.4"]
+    labels = [b.label for b in figure.layout.updatemenus[0].buttons]
+    assert [label.split(" ")[3].rstrip(":") for label in labels] == ["0.35", "0.5", "0.75", "1.0", "1.4"]
+    assert labels[3] == "Width α = 1.0: 299M Mult-Adds" and figure.layout.updatemenus[0].type == "dropdown"
     assert mobilenet.v2_blocks().to_json() == figure.to_json()
+    # The caption's "up to 4.8 times": the widest tensor over the block's input + output, at any width.
+    ratios = [max(b.widest / b.boundary for b in mobilenet.v2_block_costs(w)) for w in mobilenet.V2_WIDTHS]
+    assert max(ratios) == pytest.approx(4.8) and "4.8 times" in mobilenet.CAPTIONS["v2_blocks"]["en"]

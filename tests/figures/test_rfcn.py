@@ -28,7 +28,7 @@ def test_bins_tile_the_rounded_roi():
 def test_pooling_figure_has_a_button_per_k_and_is_deterministic():
     figure = rfcn.position_sensitive_pooling()
     buttons = figure.layout.updatemenus[0].buttons
-    assert [b.label for b in buttons] == ["k = 3", "k = 7"]
+    assert [b.label for b in buttons] == ["Bins: 3 × 3", "7 × 7"]  # a labelled row of two buttons
     assert len(figure.data) == 3  # the RoI and one marker trace per k, not a trace per bin
     (markers,) = [t for t in figure.data if t.mode == "markers" and t.visible]
     assert len(markers.x) == 9 and len(figure.layout.shapes) == 9
@@ -39,7 +39,7 @@ def test_pooling_figure_has_a_button_per_k_and_is_deterministic():
 @pytest.mark.parametrize("k", rfcn.BIN_SIZES)
 def test_each_k_draws_the_measured_bins(k: int):
     figure = rfcn.position_sensitive_pooling()
-    button = next(b for b in figure.layout.updatemenus[0].buttons if b.label == f"k = {k}")
+    button = next(b for b in figure.layout.updatemenus[0].buttons if b.label.endswith(f"{k} × {k}"))
     restyle, relayout = button.args
     assert restyle["visible"] == [True] + [kk == k for kk in rfcn.BIN_SIZES]
     drawn = [(s["x0"], s["x1"], s["y0"], s["y1"]) for s in relayout["shapes"]]
@@ -49,4 +49,6 @@ def test_each_k_draws_the_measured_bins(k: int):
 
 def test_k_ablation_shows_table_2():
     bars = rfcn.k_ablation().data[0]
-    assert list(bars.text) == ["61.7", "68.9", "67.6", "fail", "75.5", "76.6"]
+    assert [text.split(": ")[1] for text in bars.text] == ["61.7", "68.9", "67.6", "fail", "75.5", "76.6"]
+    assert list(bars.textposition) == ["inside"] * 3 + ["outside"] + ["inside"] * 2  # "fail" has no bar
+    assert bars.text[2] == "class-specific RPN: 67.6" and bars.text[5] == "R-FCN 7×7: 76.6"

@@ -9,6 +9,8 @@ import pytest
 import torch
 
 from paperzoo.detection.default_boxes import PRESETS, default_boxes, layer_box_sizes, layer_scales
+from paperzoo.detection.matcher import match_priors
+from paperzoo.detection.targets import pad_targets
 from paperzoo.figures import ssd
 
 
@@ -85,21 +87,74 @@ def test_box_scales_figure_plots_layer_scales():
     assert list(paper.y)[1:] == pytest.approx([0.2, 0.375, 0.55, 0.725, 0.9])  # Sec. 2.2 formula, m = 5
 
 
-def test_matching_figure_shows_the_matcher_and_3_to_1_mining():
+@pytest.fixture(scope="module")
+def matching_figure():
+    return ssd.matching()
+
+
+def _role(figure, role: str, j: int | None = None):
+    """The centre-marker trace (it carries the prior indices as customdata) of a role of the figure."""
+    group = role if j is None else f"{role} {j}"
+    return next(t for t in figure.data if t.legendgroup == group and t.mode == "markers")
+
+
+def test_matching_example_runs_the_matcher_and_3_to_1_mining():
     example = ssd.matching_example()
     positives = int((example.matched >= 0).sum())
-    assert positives > len(example.gt_labels)  # IoU ≥ 0.5 matches besides the forced ones
+    assert positives == 44 and len(example.gt_labels) == 3  # 19 + 12 + 13 priors for the three objects
     assert int(example.hard_negatives.sum()) == 3 * positives
     assert not bool((example.hard_negatives & (example.matched >= 0)).any())
-    assert (example.matched[example.best_priors] == torch.arange(len(example.gt_labels))).all()
-    # Every matched prior that is not an object's best prior overlaps its object by at least 0.5.
-    others = (example.matched >= 0).clone()
-    others[example.best_priors] = False
-    assert bool((example.iou[others] >= 0.5).all())
-    figure = ssd.matching()
-    counts = {t.name.split(":")[0]: len(t.text) for t in figure.data if t.mode == "markers"}
-    assert counts == {"matched": positives - len(example.gt_labels),
-                      "matched first": len(example.gt_labels),
-                      "hard negatives (3 per positive)": 3 * positives,
-                      "ground truth": len(example.gt_labels)}
+    gt_boxes, _, gt_mask = pad_targets([{"boxes": example.gt_boxes, "labels": example.gt_labels}])
+    again = match_priors(gt_boxes.double(), gt_mask, example.priors.double())  # in pixels: the same matches
+    assert torch.equal(again[0], example.matched)
+
+
+def test_best_default_box_of_each_object_is_its_argmax_iou(matching_figure):
+    example = ssd.matching_example()
+    for j in range(len(example.gt_labels)):
+        best = list(_role(matching_figure, "best", j).customdata)
+        assert best == [int(example.gt_iou[j].argmax())]
+        assert int(example.matched[best[0]]) == j  # the matcher gave it to object j, whatever its IoU
+
+
+def test_boxes_shown_above_the_threshold_are_the_matchers_positives_of_that_object(matching_figure):
+    example = ssd.matching_example()
+    for j in range(len(example.gt_labels)):
+        above = list(_role(matching_figure, "above", j).customdata)
+        best = list(_role(matching_figure, "best", j).customdata)
+        assert sorted(above + best) == torch.nonzero(example.matched == j).flatten().tolist()
+        assert bool((example.gt_iou[j, above] >= ssd.IOU_THRESHOLD).all())
+        assert len(above) == [18, 11, 12][j]
+
+
+def test_ground_truth_menu_shows_one_object_at_a_time(matching_figure):
+    menu, toggle = matching_figure.layout.updatemenus
+    assert menu.type == "dropdown" and [b.label for b in menu.buttons] == [
+        "Ground truth 1: circle, 19 matches", "Ground truth 2: triangle, 12 matches",
+        "Ground truth 3: square, 13 matches"]
+    for j, button in enumerate(menu.buttons):
+        update, indices = button.args
+        shown = {matching_figure.data[i].legendgroup for i, visible in zip(indices, update["visible"], strict=True)
+                 if visible}
+        assert shown == {f"truth {j}", f"best {j}", f"above {j}"}
+    initially = {t.legendgroup for t in matching_figure.data if t.visible is not False}
+    assert initially == {"objects", "truth 0", "best 0", "above 0"}  # hard negatives only on demand
+
+
+def test_hard_negatives_toggle_shows_the_mined_negatives(matching_figure):
+    example = ssd.matching_example()
+    negatives = _role(matching_figure, "negatives")
+    assert list(negatives.customdata) == torch.nonzero(example.hard_negatives).flatten().tolist()
+    toggle = matching_figure.layout.updatemenus[1]
+    assert [b.label for b in toggle.buttons] == ["Hard negatives: off", "on (132)"]
+    indices = [i for i, t in enumerate(matching_figure.data) if t.legendgroup == "negatives"]
+    assert [(b.args[0], list(b.args[1])) for b in toggle.buttons] == [({"visible": False}, indices),
+                                                                      ({"visible": True}, indices)]
+
+
+def test_matching_figure_in_chinese():
+    figure = ssd.matching(lang="zh")
+    assert figure.layout.title.text == "SSD300 匹配：一次看一个物体"
+    assert figure.layout.updatemenus[0].buttons[0].label == "真实框 1：圆形，19 个匹配"
+    assert figure.layout.xaxis.title.text == "x（像素）"
     assert figure.layout.images[0].source.startswith("data:image/jpeg;base64,")

@@ -1,7 +1,9 @@
 """Figure pages of the built site: every `plotly` fence renders in Chromium, hovers, reacts to its
 controls and to the dark toggle, with no console error and no request to another host; the plotly.js
-bundle a page loads draws every trace type of its figures; plus the page budgets that need no browser
-(page size, plotly.js only where there are figures, each bundle written once)."""
+bundle a page loads draws every trace type of its figures; at 1280×800 and 390×844, in English and
+Chinese, every figure fits the content column, has a numbered caption and an accessible name, keeps its
+legend off the plot, and every control is on screen and changes the plot; plus the page budgets that
+need no browser (page size, plotly.js only where there are figures, each bundle written once)."""
 
 from __future__ import annotations
 
@@ -54,6 +56,7 @@ def _figure_pages(language: str = "en") -> dict[str, list[str]]:
 
 FIGURE_PAGES = _figure_pages()
 ZH_FIGURE_PAGES = _figure_pages("zh")
+VIEWPORTS = {"1280x800": {"width": 1280, "height": 800}, "390x844": {"width": 390, "height": 844}}
 
 
 def _open(page, url: str, count: int) -> None:
@@ -242,4 +245,140 @@ def test_figures_follow_the_dark_toggle(page, page_log, site_url: str):
     assert dark.startswith("rgba(226")
     page.locator("form[data-md-component='palette'] label:visible").click()
     page.wait_for_function(f"{font} === {light!r}", timeout=5_000)
+    page_log.assert_clean()
+
+
+# --- captions, fit and controls, at both sizes and in both languages -----------------------------------
+
+
+def test_chinese_pages_carry_every_figure_of_the_english_ones_in_chinese():
+    for url, targets in FIGURE_PAGES.items():
+        translated = ZH_FIGURE_PAGES.get(f"zh/{url}")
+        if url == "figures/":  # the Figures page has no Chinese translation: the English page is shown
+            assert translated == targets
+            continue
+        assert translated == [f"{target}?lang=zh" for target in targets], url
+
+
+def _figure_facts(page, element_id: str) -> dict:
+    """Where a figure, its caption, legend, plot areas and controls are on the page, in CSS pixels."""
+    return page.evaluate("""id => {
+      const gd = document.getElementById(id);
+      const figure = gd.closest('figure');
+      const box = e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+      const legend = gd.querySelector('.legend');
+      return {
+        column: box(document.querySelector('article')),
+        figure: box(figure), svg: box(gd.querySelector('svg.main-svg')),
+        label: figure.getAttribute('aria-label'), caption: figure.querySelector('figcaption')?.textContent,
+        title: (gd._fullLayout.title.text || '').replace(/<[^>]+>/g, ' ').trim(),
+        legend: legend && gd._fullLayout.showlegend ? box(legend) : null,
+        plots: [...gd.querySelectorAll('.draglayer .nsewdrag')].map(box),
+      };
+    }""", element_id)
+
+
+def _overlaps(a: list[float], b: list[float]) -> bool:
+    return min(a[2], b[2]) - max(a[0], b[0]) > 1 and min(a[3], b[3]) - max(a[1], b[1]) > 1
+
+
+# What a figure shows: its traces' visibility, names and coordinates (as sums), its shapes, its sliders
+# (a preset shows its own feature-map slider, even where two presets draw the same boxes) and axis ranges.
+_SUM = "(c => c ? Array.from(c).reduce((a, v) => a + Math.abs(v || 0), 0) : 0)"
+PLOT_STATE = (f"[gd._fullData.map(t => [t.visible, t.name, {_SUM}(t.x), {_SUM}(t.y)]), "
+              "(gd._fullLayout.shapes || []).map(s => [s.x0, s.y0]), "
+              "(gd._fullLayout.sliders || []).map(s => [s.visible, s.active]), "
+              "Object.keys(gd._fullLayout).filter(k => /^[xy]axis/.test(k)).sort().map(k => gd._fullLayout[k].range)]")
+
+
+def _assert_on_screen(page, locator, what: str) -> None:
+    # To the middle of the window: scrolled just into view, a control can sit under Material's sticky header.
+    locator.evaluate("element => element.scrollIntoView({block: 'center', inline: 'nearest'})")
+    box = locator.bounding_box()
+    size = page.viewport_size
+    assert box is not None, f"{what} is not drawn"
+    assert box["x"] >= 0 and box["x"] + box["width"] <= size["width"], f"{what} is off screen: {box}"
+    assert box["y"] >= 0 and box["y"] + box["height"] <= size["height"], f"{what} is off screen: {box}"
+
+
+def _changes_the_plot(page, element_id: str, click, what: str) -> None:
+    before = _state(page, PLOT_STATE, element_id)
+    click()
+    try:
+        _wait_for_change(page, PLOT_STATE, element_id, before)
+    except Exception as exc:
+        raise AssertionError(f"{element_id}: {what} did not change the plot: {before}") from exc
+
+
+def _others_then_active(count: int, active: int) -> list[int]:
+    """Every entry of a control, the active one last: then each click changes the plot."""
+    return [i for i in range(count) if i != active] + [active]
+
+
+def _exercise_controls(page, element_id: str) -> int:
+    """Click every entry of every menu and both ends of every slider: each must be on screen and change
+    the plot. Returns the number of clicks."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout  # imported where a browser runs
+
+    plot = page.locator(f"#{element_id}")
+    menus = page.evaluate("id => document.getElementById(id)._fullLayout.updatemenus.filter(u => u.visible)"
+                          ".map(u => [u.type, u.active, u.buttons.length])", element_id)
+    clicks, headers, buttons = 0, plot.locator(".updatemenu-header"), plot.locator(".updatemenu-button")
+    dropdowns = [(active, count) for kind, active, count in menus if kind == "dropdown"]
+    for m, (active, count) in enumerate(dropdowns):  # plotly draws the menus in layout order
+        for i in _others_then_active(count, active):
+            _assert_on_screen(page, headers.nth(m), f"menu {m}")
+            headers.nth(m).click()
+            entry = plot.locator(".updatemenu-dropdown-button").nth(i)
+            entry.wait_for(state="visible", timeout=5_000)
+            _assert_on_screen(page, entry, f"menu {m} entry {i}")
+            _changes_the_plot(page, element_id, entry.click, f"menu {m} entry {i}")
+            clicks += 1
+            # A chosen entry folds the list (a short fade), but not always under Playwright's click: a list
+            # left open would cover the controls below it, so fold it by its header.
+            listed = plot.locator(".updatemenu-dropdown-button").first
+            try:
+                listed.wait_for(state="detached", timeout=2_000)
+            except PlaywrightTimeout:
+                headers.nth(m).click()
+                listed.wait_for(state="detached", timeout=5_000)
+    offset = 0
+    for active, count in [(active, count) for kind, active, count in menus if kind == "buttons"]:
+        for i in _others_then_active(count, active):
+            button = buttons.nth(offset + i)
+            _assert_on_screen(page, button, f"button {offset + i}")
+            _changes_the_plot(page, element_id, button.click, f"button {offset + i}")
+            clicks += 1
+        offset += count
+    rails = plot.locator(".slider-rail-rect")
+    for r in range(rails.count()):
+        _assert_on_screen(page, rails.nth(r), f"slider {r}")
+        for fraction in (0.0, 1.0):
+            box = rails.nth(r).bounding_box()
+            point = (box["x"] + 2 + fraction * (box["width"] - 4), box["y"] + box["height"] / 2)
+            _changes_the_plot(page, element_id, lambda point=point: page.mouse.click(*point), f"slider {r}")
+            clicks += 1
+    return clicks
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+@pytest.mark.parametrize("url", sorted({**FIGURE_PAGES, **ZH_FIGURE_PAGES}))
+def test_figures_fit_are_captioned_and_every_control_works(page, page_log, site_url: str, url: str, viewport: str):
+    targets = {**FIGURE_PAGES, **ZH_FIGURE_PAGES}[url]
+    page.set_viewport_size(VIEWPORTS[viewport])
+    _open(page, site_url + url, len(targets))
+    number = "图 {}" if url.startswith("zh/") and "lang=zh" in targets[0] else "Figure {}."
+    for n, target in enumerate(targets, start=1):
+        element_id = figure_id(target)
+        page.locator(f"#{element_id}").scroll_into_view_if_needed()
+        facts = _figure_facts(page, element_id)
+        left, _, right, _ = facts["column"]
+        for part in ("figure", "svg"):
+            assert facts[part][0] >= left - 1 and facts[part][2] <= right + 1, (element_id, part, facts)
+        assert facts["caption"].startswith(number.format(n) + " "), (element_id, facts["caption"])
+        assert facts["label"] and facts["label"] == facts["title"], facts
+        if facts["legend"]:
+            for area in facts["plots"]:
+                assert not _overlaps(facts["legend"], area), f"{element_id}: the legend covers the plot {facts}"
+        _exercise_controls(page, element_id)
     page_log.assert_clean()

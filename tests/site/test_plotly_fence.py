@@ -62,8 +62,8 @@ def test_rendering_is_deterministic():
         ("os:system", "paperzoo.figures.<module>:<function>"),  # only trusted paths, never code
         ("paperzoo.figures.rfcn:no_such_figure", "no_such_figure"),
         ("paperzoo.figures.no_such_module:figure", "no_such_module"),
-        ("paperzoo.figures.rfcn:measure_bins", "missing 1 required positional argument"),
-        ("paperzoo.figures._style:plotly_go", "expected plotly.graph_objects.Figure"),
+        ("paperzoo.figures.rfcn:measure_bins", "unexpected keyword argument 'lang'"),
+        ("paperzoo.figures._style:check_language", "returned str, expected plotly.graph_objects.Figure"),
     ],
 )
 def test_a_figure_that_fails_to_build_fails_the_conversion(body: str, message: str):
@@ -90,7 +90,8 @@ def test_page_trace_types_reads_back_every_figure_on_a_page(heatmap_figure: str)
 def heatmap_figure(monkeypatch: pytest.MonkeyPatch) -> str:
     """A `plotly` fence target whose figure has a trace type the basic bundle does not draw."""
     module = types.ModuleType("paperzoo.figures.heatmap_for_test")
-    module.figure = lambda: go.Figure(go.Heatmap(z=[[1, 2], [3, 4]]))
+    module.figure = lambda lang: go.Figure(go.Heatmap(z=[[1, 2], [3, 4]]))
+    module.CAPTIONS = {"figure": {"en": "A heatmap."}}
     monkeypatch.setitem(sys.modules, module.__name__, module)
     return f"{module.__name__}:figure"
 

@@ -12,6 +12,15 @@ inline call that draws it. The body is a trusted dotted path `module:function` i
 a `SuperFencesException`, the one exception SuperFences does not swallow (Textual's fence returns `""`
 on error, and a broken figure silently disappears).
 
+A Chinese page asks for the Chinese figure (titles, axes, controls, caption) with `?lang=zh` after the
+path (`paperzoo.figures.ssd:matching?lang=zh`); the function is called with `lang="zh"`. Any other
+option, or a language the figures do not have, fails the build.
+
+The figure comes as a `<figure>` whose accessible name is the plot's title and whose `<figcaption>` is
+the module's `CAPTIONS[function][lang]` (one sentence saying what to look for), numbered in page order
+("Figure 2." / "图 2", by a Markdown postprocessor the fence registers), so the page's text can say
+"Figure 2 shows ...".
+
 Element ids are derived from the path (`fig-ssd-default-boxes`), so the HTML is the same on every build.
 plotly.js itself is not included: `plotly_asset.py` serves it once from the site's assets and loads it
 only on pages that carry the `paperzoo-figure` marker this fence writes. The marker lists the figure's
@@ -28,7 +37,9 @@ import importlib
 import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qs
 
+from markdown.postprocessors import Postprocessor
 from pymdownx.superfences import SuperFencesException
 
 __all__ = [
@@ -42,23 +53,40 @@ DEFAULT_HEIGHT = 450
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 
 _IDENT = r"[a-z_][a-z0-9_]*"
-_TARGET = re.compile(rf"^(?P<module>{re.escape(FIGURE_PACKAGE)}(?:\.{_IDENT})+):(?P<function>{_IDENT})$")
+_TARGET = re.compile(
+    rf"^(?P<module>{re.escape(FIGURE_PACKAGE)}(?:\.{_IDENT})+):(?P<function>{_IDENT})(?:\?(?P<query>\S*))?$"
+)
 # The marker `render_figure` writes, read back by `page_trace_types`.
-_MARKER = re.compile(rf'<div class="{MARKER_CLASS}" data-figure="[^"]*" data-traces="(?P<names>[a-z0-9 ]*)">')
+_MARKER = re.compile(rf'<figure class="{MARKER_CLASS}" [^>]*data-traces="(?P<names>[a-z0-9 ]*)">')
+_CAPTION = "<figcaption>"
+# Material centres a figure at its content's width and narrows its caption to 24rem: a plot fills the column.
+_FIGURE_STYLE = "width: 100%; text-align: left"
+_CAPTION_STYLE = "max-width: none; margin: 0.4em 0 1.2em"
+NUMBER_LABELS = {"en": "Figure {}.", "zh": "图 {}"}
+# The caption's number, written by `fence_format` and filled in by `_NumberFigures`.
+_NUMBER = re.compile(r'<b data-figure-number="(?P<lang>[a-z]+)"></b>')
 
 
-def _parse_target(target: str) -> tuple[str, str]:
+def _parse_target(target: str) -> tuple[str, str, str]:
+    """(module, function, lang) of a fence body."""
+    from paperzoo.figures import check_language
+
     match = _TARGET.match(target)
     if match is None:
         raise ValueError(
-            f"a plotly fence holds one path 'paperzoo.figures.<module>:<function>', got {target!r}"
+            f"a plotly fence holds one path 'paperzoo.figures.<module>:<function>[?lang=zh]', got {target!r}"
         )
-    return match["module"], match["function"]
+    options = parse_qs(match["query"] or "", keep_blank_values=True)
+    unknown = sorted(set(options) - {"lang"})
+    if unknown or len(options.get("lang", [""])) != 1:
+        raise ValueError(f"a plotly fence takes one option, lang; got {match['query']!r} in {target!r}")
+    return match["module"], match["function"], check_language(options.get("lang", ["en"])[0])
 
 
 def figure_id(target: str) -> str:
-    """The stable element id of a figure: `paperzoo.figures.ssd:default_boxes` -> `fig-ssd-default-boxes`."""
-    module, function = _parse_target(target)
+    """The stable element id of a figure: `paperzoo.figures.ssd:default_boxes` -> `fig-ssd-default-boxes`
+    (the same in every language)."""
+    module, function, _ = _parse_target(target)
     tail = module.removeprefix(FIGURE_PACKAGE + ".")
     return "fig-" + re.sub(r"[._]", "-", f"{tail}.{function}")
 
@@ -76,20 +104,24 @@ def page_trace_types(html: str) -> frozenset[str]:
 
 @functools.cache
 def render_figure(target: str) -> str:
-    """Build the figure named by `target` and return its HTML (no plotly.js).
+    """Build the figure named by `target` and return its HTML (no plotly.js, no figure number).
 
     Raises:
-        ValueError: If `target` is not a `paperzoo.figures` path.
+        ValueError: If `target` is not a `paperzoo.figures` path, or its options are not `lang=en|zh`.
         TypeError: If the function does not return a `plotly.graph_objects.Figure`.
         ImportError, AttributeError: If the module or function does not exist.
+        KeyError: If the module's `CAPTIONS` has no caption of the figure in that language.
     """
     import plotly.graph_objects as go
 
-    module_name, function_name = _parse_target(target)
-    builder = getattr(importlib.import_module(module_name), function_name)
-    figure = builder()
+    module_name, function_name, lang = _parse_target(target)
+    module = importlib.import_module(module_name)
+    figure = getattr(module, function_name)(lang=lang)
     if not isinstance(figure, go.Figure):
         raise TypeError(f"{target} returned {type(figure).__name__}, expected plotly.graph_objects.Figure")
+    captions = getattr(module, "CAPTIONS", {}).get(function_name, {})
+    if lang not in captions:
+        raise KeyError(f"{module_name}.CAPTIONS has no {lang!r} caption for {function_name}")
     height = figure.layout.height or DEFAULT_HEIGHT
     body = figure.to_html(
         full_html=False,
@@ -100,8 +132,11 @@ def render_figure(target: str) -> str:
         default_height=f"{height}px",
     )
     traces = " ".join(trace_types(figure))
-    attributes = f'data-figure="{html.escape(target)}" data-traces="{traces}"'
-    return f'<div class="{MARKER_CLASS}" {attributes}>{body}</div>'
+    name = re.sub(r"<[^>]+>", " ", figure.layout.title.text or "").strip()  # the title, without <br> and <b>
+    attributes = (f'aria-label="{html.escape(name)}" style="{_FIGURE_STYLE}" data-figure="{html.escape(target)}" '
+                  f'data-traces="{traces}"')
+    caption = f'{_CAPTION}{html.escape(captions[lang], quote=False)}</figcaption>'
+    return f'<figure class="{MARKER_CLASS}" {attributes}>{body}{caption}</figure>'
 
 
 # Figures built elsewhere (by the `prefetch` hook's worker process): path -> a call that returns the HTML.
@@ -131,6 +166,24 @@ def fence_format(
     """SuperFences formatter for the `plotly` fence (see the module docstring)."""
     target = source.strip()
     try:
-        return figure_html(target)
+        figure = figure_html(target)
+        lang = _parse_target(target)[2]
     except Exception as exc:
         raise SuperFencesException(f"plotly fence {target!r} failed to build: {exc!r}") from exc
+    if _NumberFigures.NAME not in md.postprocessors:
+        md.postprocessors.register(_NumberFigures(md), _NumberFigures.NAME, 0)
+    return figure.replace(_CAPTION, f'<figcaption style="{_CAPTION_STYLE}"><b data-figure-number="{lang}"></b> ', 1)
+
+
+class _NumberFigures(Postprocessor):
+    """Number a page's figure captions in the order they appear in its final HTML.
+
+    Counting `fence_format` calls would not do: SuperFences also formats a fence that ends up shown as
+    code (an indented example of a fence, as on the Figures page). Runs after the stashed HTML is restored.
+    """
+
+    NAME = "paperzoo_figure_numbers"
+
+    def run(self, text: str) -> str:
+        numbers = iter(range(1, text.count("data-figure-number=") + 1))
+        return _NUMBER.sub(lambda found: f"<b>{NUMBER_LABELS[found['lang']].format(next(numbers))}</b>", text)

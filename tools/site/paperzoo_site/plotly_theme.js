@@ -76,9 +76,44 @@
     });
   }
 
+  // Figures put their legend at the bottom of the figure (paperzoo/figures/_style.py, legend_below). On
+  // a narrow screen it wraps onto more rows than the bottom margin holds: grow the margin until the
+  // legend clears the x axes' labels and any slider under the plot.
+  function clearLegend(plot) {
+    var legend = plot.querySelector(".legend");
+    var layout = plot._fullLayout;
+    if (!legend || !layout || !layout.legend || layout.legend.yref !== "container") {
+      return;
+    }
+    var above = plot.querySelectorAll(".xtick text, [class^='g-x'][class$='title'], .slider-container");
+    var bottom = -Infinity;
+    above.forEach(function (element) {
+      bottom = Math.max(bottom, element.getBoundingClientRect().bottom);
+    });
+    var overlap = bottom + 6 - legend.getBoundingClientRect().top;
+    if (overlap > 1) {
+      window.Plotly.relayout(plot, { "margin.b": layout.margin.b + Math.ceil(overlap) });
+    }
+  }
+
+  function clearAllLegends() {
+    document.querySelectorAll(".paperzoo-figure .js-plotly-plot").forEach(function (plot) {
+      if (!plot.paperzooLegendWatched && plot.on) {
+        plot.paperzooLegendWatched = true;
+        plot.on("plotly_afterplot", function () {
+          clearLegend(plot);
+        });
+      }
+      clearLegend(plot);
+    });
+  }
+
   new MutationObserver(recolourAll).observe(document.body, {
     attributes: true,
     attributeFilter: ["data-md-color-scheme"],
   });
   recolourAll();
+  if (window.Plotly) {
+    clearAllLegends();
+  }
 })();
