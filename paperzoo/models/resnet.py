@@ -478,14 +478,7 @@ def resnet101(
 ) -> ResNet:
     """ResNet-101 of Table 1 (bottlenecks, 3-4-23-3), the backbone of R-FCN.
 
-    Args:
-        num_classes: Number of output classes.
-        shortcut: `"B"` (projections where the shape changes), `"A"` (zero-padding) or `None` (plain).
-        variant: `"v1"`, the paper's bottleneck (stride in the first 1×1), or `"v1.5"`, torchvision's
-            (stride in the 3×3); torchvision's weights need `"v1.5"`.
-        weights: `None`, or a member or name of torchvision's `ResNet101_Weights` (e.g. `"DEFAULT"`),
-            loaded through torchvision's weights API with its hash check.
-        progress: Show a progress bar if the weights must be downloaded.
+    Arguments as [`resnet50`][paperzoo.models.resnet.resnet50].
 
     Returns:
         The model.
@@ -504,14 +497,7 @@ def resnet152(
 ) -> ResNet:
     """ResNet-152 of Table 1 (bottlenecks, 3-8-36-3).
 
-    Args:
-        num_classes: Number of output classes.
-        shortcut: `"B"` (projections where the shape changes), `"A"` (zero-padding) or `None` (plain).
-        variant: `"v1"`, the paper's bottleneck (stride in the first 1×1), or `"v1.5"`, torchvision's
-            (stride in the 3×3); torchvision's weights need `"v1.5"`.
-        weights: `None`, or a member or name of torchvision's `ResNet152_Weights` (e.g. `"DEFAULT"`),
-            loaded through torchvision's weights API with its hash check.
-        progress: Show a progress bar if the weights must be downloaded.
+    Arguments as [`resnet50`][paperzoo.models.resnet.resnet50].
 
     Returns:
         The model.
@@ -542,10 +528,7 @@ def resnet32_cifar(
 ) -> CifarResNet:
     """ResNet-32 for CIFAR-10 (Sec. 4.2, n = 5).
 
-    Args:
-        num_classes: Number of output classes.
-        shortcut: `"A"` (the paper's choice on CIFAR), `"B"` or `None` (plain-32, Fig. 6).
-        weights: Must be `None`: no weights are published for the CIFAR-10 models.
+    Arguments as [`resnet20_cifar`][paperzoo.models.resnet.resnet20_cifar].
 
     Returns:
         The model.
@@ -559,10 +542,7 @@ def resnet44_cifar(
 ) -> CifarResNet:
     """ResNet-44 for CIFAR-10 (Sec. 4.2, n = 7).
 
-    Args:
-        num_classes: Number of output classes.
-        shortcut: `"A"` (the paper's choice on CIFAR), `"B"` or `None` (plain-44, Fig. 6).
-        weights: Must be `None`: no weights are published for the CIFAR-10 models.
+    Arguments as [`resnet20_cifar`][paperzoo.models.resnet.resnet20_cifar].
 
     Returns:
         The model.
@@ -576,10 +556,7 @@ def resnet56_cifar(
 ) -> CifarResNet:
     """ResNet-56 for CIFAR-10 (Sec. 4.2, n = 9).
 
-    Args:
-        num_classes: Number of output classes.
-        shortcut: `"A"` (the paper's choice on CIFAR), `"B"` or `None` (plain-56, Fig. 6).
-        weights: Must be `None`: no weights are published for the CIFAR-10 models.
+    Arguments as [`resnet20_cifar`][paperzoo.models.resnet.resnet20_cifar].
 
     Returns:
         The model.
@@ -593,10 +570,7 @@ def resnet110_cifar(
 ) -> CifarResNet:
     """ResNet-110 for CIFAR-10 (Sec. 4.2, n = 18).
 
-    Args:
-        num_classes: Number of output classes.
-        shortcut: `"A"` (the paper's choice on CIFAR), `"B"` or `None` (plain-110, Fig. 6).
-        weights: Must be `None`: no weights are published for the CIFAR-10 models.
+    Arguments as [`resnet20_cifar`][paperzoo.models.resnet.resnet20_cifar].
 
     Returns:
         The model.
@@ -610,10 +584,7 @@ def resnet1202_cifar(
 ) -> CifarResNet:
     """ResNet-1202 for CIFAR-10 (Sec. 4.2, n = 200), the paper's example of overfitting.
 
-    Args:
-        num_classes: Number of output classes.
-        shortcut: `"A"` (the paper's choice on CIFAR), `"B"` or `None` (plain-1202, Fig. 6).
-        weights: Must be `None`: no weights are published for the CIFAR-10 models.
+    Arguments as [`resnet20_cifar`][paperzoo.models.resnet.resnet20_cifar].
 
     Returns:
         The model.
