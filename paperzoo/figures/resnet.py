@@ -79,9 +79,9 @@ def stage_costs(lang: str = "en"):
     depths = sorted(IMAGENET_LAYERS)
     states = [("macs", "v1"), ("macs", "v1.5"), ("params", "v1")]
     labels = [
-        t("Show: multiply-adds, paper's bottleneck (v1)", "显示：乘加数，论文的瓶颈（v1）"),
-        t("Show: multiply-adds, torchvision's bottleneck (v1.5)", "显示：乘加数，torchvision 的瓶颈（v1.5）"),
-        t("Show: parameters (either bottleneck)", "显示：参数量（两种瓶颈相同）"),
+        t("Count: MACs, paper (v1)", "统计：乘加数，论文（v1）"),
+        t("Count: MACs, torchvision (v1.5)", "统计：乘加数，torchvision（v1.5）"),
+        t("Count: parameters", "统计：参数量"),
     ]
     traces = []
     for k, (quantity, variant) in enumerate(states):

@@ -28,7 +28,7 @@ def test_the_variants_differ_only_where_a_stage_starts_with_a_stride():
 def test_stage_costs_figure_switches_quantity_and_variant():
     figure = fig.stage_costs()
     (menu,) = figure.layout.updatemenus
-    assert [b.label for b in menu.buttons][0].startswith("Show: multiply-adds, paper's")
+    assert [b.label for b in menu.buttons][0].startswith("Count: MACs, paper")
     assert fig.stage_costs(lang="zh").layout.title.text.startswith("各阶段")
     assert len(figure.data) == 3 * 6
     assert sum(trace.visible for trace in figure.data) == 6
