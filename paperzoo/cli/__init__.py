@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "train": "paperzoo.cli.train",
     "eval": "paperzoo.cli.eval",
     "detect": "paperzoo.cli.detect",
+    "export": "paperzoo.cli.export",
     "new-paper": "paperzoo.cli.new_paper",
 }
 
