@@ -56,6 +56,11 @@ def spread_scores(model: nn.Module, images: torch.Tensor) -> None:
         for conv in _last_convs(model.head.regression):
             conv.weight *= 0.5 / outputs["bbox_regression"].std()
     elif isinstance(model, RFCN):
+        # Deep random ResNets grow their activations (ResNet-101's conv4: std ~1e4): bring the RPN's
+        # and the head's inputs back to unit scale, as a trained network's are.
+        conv4 = model.trunk(model.transform(list(images))[0].tensors)
+        model.rpn.head.conv[0].weight /= conv4.std()
+        model.head.reduce.weight /= model.conv5(conv4).std()
         layers = (
             model.head.cls_maps,
             model.head.box_maps,
