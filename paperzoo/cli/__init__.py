@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "train": "paperzoo.cli.train",
     "eval": "paperzoo.cli.eval",
     "detect": "paperzoo.cli.detect",
+    "export": "paperzoo.cli.export",
 }
 
 EXIT_BUG, EXIT_USER_ERROR, EXIT_INTERRUPTED = 1, 2, 130
