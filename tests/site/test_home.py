@@ -100,7 +100,9 @@ def _page(src_uri: str) -> SimpleNamespace:
 def test_footer_links_step_over_empty_sections():
     pages = [_page(uri) for uri in ("index.md", "attention/index.md", "object-detection/r-fcn.md",
                                     "face/index.zh.md", "gans/index.md", "api.md")]  # fmt: skip
-    skipped = {i for i, p in enumerate(pages) if empty_sections._section_index(p) in {"attention", "face", "gans"}}
+    skipped = {
+        i for i, p in enumerate(pages) if empty_sections._section_index(p) in {"attention", "face", "gans"}
+    }
     assert skipped == {1, 3, 4}
     empty_sections._link(pages, skipped)
     home_page, attention, rfcn, face, gans, api = pages
