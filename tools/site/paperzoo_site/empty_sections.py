@@ -27,6 +27,7 @@ from paperzoo_site import cards as cardlib
 __all__ = ["EMPTY_NOTE", "empty_sections", "on_nav"]
 
 EMPTY_NOTE = {"en": "(no papers yet)", "zh": "（暂无论文）"}
+_SPACE = {"en": " ", "zh": ""}  # Chinese puts no space before a full-width parenthesis
 
 
 def empty_sections(cards_dir: str | Path = cardlib.CARDS_DIR) -> set[str]:
@@ -56,11 +57,11 @@ def _link(pages: list[Page], skipped: set[int]) -> None:
 @event_priority(-110)  # after mkdocs-static-i18n's on_nav (-100), which translates the titles
 def on_nav(nav: Navigation, config: MkDocsConfig, files: Files) -> Navigation:
     empty = empty_sections(Path(config.config_file_path).parent / cardlib.CARDS_DIR)
-    note = EMPTY_NOTE.get(config.theme["language"], EMPTY_NOTE["en"])
+    lang = config.theme["language"] if config.theme["language"] in EMPTY_NOTE else "en"
     skipped = set()
     for i, page in enumerate(nav.pages):
         if _section_index(page) in empty:
             skipped.add(i)
-            page.title = f'{page.title} <small class="pz-empty">{note}</small>'
+            page.title = f'{page.title}{_SPACE[lang]}<small class="pz-empty">{EMPTY_NOTE[lang]}</small>'
     _link(nav.pages, skipped)
     return nav

@@ -128,7 +128,12 @@ def render_areas(
     if unknown:
         raise ValueError(f"paperzoo-areas: describe every section exactly once; wrong or missing: {unknown}")
     text = TEXT[lang]
-    lines = [f"| {text['area']} | {text['papers']} | {text['covers']} |", "|---|--:|---|"]
+    lines = [
+        '<div class="pz-areas" markdown>',
+        "",
+        f"| {text['area']} | {text['papers']} | {text['covers']} |",
+        "|---|--:|---|",
+    ]
     for slug in cardlib.SECTIONS:
         count = sum(1 for card in cards.values() if slug == card["section"] or slug in card["tags"])
         area = f"[{names[slug]}]({_link(page, f'{slug}/index.md')})"
@@ -137,4 +142,4 @@ def render_areas(
         else:
             empty = f'<span class="pz-empty">{text["empty"]}</span>'
             lines.append(f'| <span class="pz-empty">{area}</span> | {empty} | {covers[slug]} |')
-    return [*lines, ""]
+    return [*lines, "", "</div>", ""]
