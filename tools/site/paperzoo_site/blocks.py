@@ -18,6 +18,9 @@ validation checks the generated links). Kinds:
 - `paperzoo-tags`: every section with the papers that carry it.
 - `paperzoo-builders` (`card`): the card's builders with parameters, MACs, input size and links to
   their source and API entry (`paperzoo_site.builders`).
+- `paperzoo-home`: a card per paper (hook, key figure as an inline SVG, size), `paperzoo_site.home`.
+- `paperzoo-areas` (slug: what the section covers, for every section): the sections with their number
+  of papers, the empty ones marked (`paperzoo_site.home`).
 
 Blocks inside other fences are left alone (so the contributing guide can show them). Chinese pages
 (`*.zh.md`) get Chinese headers; `lang: en|zh` in the body overrides.
@@ -45,6 +48,7 @@ from markdown.preprocessors import Preprocessor
 from paperzoo_site import cards as cardlib
 from paperzoo_site.architecture import architecture_rows
 from paperzoo_site.builders import REPO_URL, render_builders
+from paperzoo_site.home import render_areas, render_home
 
 __all__ = ["BlocksExtension", "makeExtension", "versions_line"]
 
@@ -362,6 +366,14 @@ class _BlocksPreprocessor(Preprocessor):
                 cardlib.load_cards(self.cards_dir), options["section"], page, lang
             ),
             "tags": lambda: render_tags(cardlib.load_cards(self.cards_dir), page, lang),
+            "home": lambda: render_home(cardlib.load_cards(self.cards_dir), page, lang),
+            "areas": lambda: render_areas(
+                cardlib.load_cards(self.cards_dir),
+                {k: v for k, v in options.items() if k != "lang"},
+                page,
+                lang,
+                {slug: _section_name(slug, lang) for slug in cardlib.SECTIONS},
+            ),
         }
         if kind not in renderers:
             raise ValueError(f"unknown block 'paperzoo-{kind}' on {page}; known: {sorted(renderers)}")

@@ -26,6 +26,12 @@ is written as a nested spec. Only `paperzoo.*`,
 `torch.*` and `operator.*` (for ratios) callables are allowed. Identical calls are evaluated once per
 process, so the English and Chinese builds (and the test suite) build each model once.
 
+Optional, for the home page's paper cards (`paperzoo_site.home`): `hook` and `hook_zh`, one sentence
+saying why the paper matters, and `key_figure`, a small bar chart drawn at build time:
+`{caption: ..., caption_zh: ..., unit: B, bars: [{label: ..., label_zh: ..., claim: <claim id>}, ...]}`.
+A bar shows a claim's computed value (so the figure repeats a checked number) or, with `value:
+<compute spec>` instead of `claim`, a number the claims do not state; every bar is in `unit`.
+
 The site's Markdown extension (`paperzoo_site.blocks`) renders cards; `tests/site/test_cards.py`
 checks the same claims without building the site. A failing `matches` or `deviation` claim raises
 [`ClaimError`][], which fails the strict build.
@@ -102,6 +108,10 @@ _CARD_KEYS = {
     "id": str, "title": str, "short_title": str, "authors": list, "year": int, "venue": str, "arxiv": str,
     "bibtex": str, "section": str, "tags": list, "page": str, "builders": list, "claims": list,
 }  # fmt: skip
+_CARD_OPTIONAL = {"hook": str, "hook_zh": str, "key_figure": dict}
+_FIGURE_REQUIRED = {"caption": str, "unit": str, "bars": list}
+_FIGURE_OPTIONAL = {"caption_zh": str}
+_BAR_OPTIONAL = {"label_zh": str, "claim": str, "value": dict}
 _CLAIM_REQUIRED = {"id": str, "claim": str, "source": str, "stated": (int, float), "unit": str, "status": str}
 _CLAIM_OPTIONAL = {
     "claim_zh": str, "source_zh": str, "compute": dict, "tolerance": (int, float), "expected": (int, float),
@@ -234,7 +244,7 @@ def validate_card(card: Any, card_id: str) -> dict[str, Any]:
     """
     if not isinstance(card, dict):
         raise _fail(card_id, f"a card is a YAML mapping, got {type(card).__name__}")
-    _check_types(card_id, "the card", card, _CARD_KEYS, {})
+    _check_types(card_id, "the card", card, _CARD_KEYS, _CARD_OPTIONAL)
     if card["id"] != card_id:
         raise _fail(card_id, f"id {card['id']!r} must equal the file name {card_id!r}")
     if not _ID.match(card_id):
@@ -258,7 +268,36 @@ def validate_card(card: Any, card_id: str) -> dict[str, Any]:
     seen: set[str] = set()
     for claim in card["claims"]:
         _validate_claim(card_id, claim, seen)
+    if "key_figure" in card:
+        _validate_key_figure(card_id, card["key_figure"], {c["id"]: c for c in card["claims"]})
     return card
+
+
+def _validate_key_figure(card_id: str, figure: dict[str, Any], claims: Mapping[str, Any]) -> None:
+    """A key figure's bars name a computed claim in the figure's unit, or carry their own compute spec."""
+    _check_types(card_id, "key_figure", figure, _FIGURE_REQUIRED, _FIGURE_OPTIONAL)
+    if figure["unit"] not in UNITS:
+        raise _fail(card_id, f"key_figure: unit must be one of {sorted(UNITS)}, got {figure['unit']!r}")
+    if not 2 <= len(figure["bars"]) <= 8:
+        raise _fail(card_id, f"key_figure: a small figure has 2 to 8 bars, got {len(figure['bars'])}")
+    for bar in figure["bars"]:
+        where = f"key_figure bar {bar.get('label', '?')!r}" if isinstance(bar, Mapping) else "key_figure"
+        if not isinstance(bar, Mapping):
+            raise _fail(card_id, f"{where}: a bar is a mapping with 'label' and 'claim' or 'value'")
+        _check_types(card_id, where, bar, {"label": str}, _BAR_OPTIONAL)
+        if ("claim" in bar) == ("value" in bar):
+            raise _fail(card_id, f"{where}: give either 'claim' (a claim id) or 'value' (a compute spec)")
+        if "value" in bar:
+            _validate_compute(card_id, where, bar["value"])
+            continue
+        claim = claims.get(bar["claim"])
+        if claim is None or claim["status"] == "unverifiable":
+            raise _fail(card_id, f"{where}: {bar['claim']!r} is not a computed claim of this card")
+        if claim["unit"] != figure["unit"]:
+            raise _fail(
+                card_id,
+                f"{where}: claim {bar['claim']!r} is in {claim['unit']!r}, the figure in {figure['unit']!r}",
+            )
 
 
 def _check_builders_registered(card_id: str, builders: list[str]) -> None:
