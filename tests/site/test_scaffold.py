@@ -25,6 +25,8 @@ def _checkout(tmp_path: Path) -> Path:
     shutil.copytree(ROOT / "docs", tmp_path / "docs")
     shutil.copy(ROOT / "mkdocs.yml", tmp_path / "mkdocs.yml")
     shutil.copy(ROOT / "CHANGELOG.md", tmp_path / "CHANGELOG.md")  # included by docs/changelog.md
+    (tmp_path / "benchmarks" / "results").mkdir(parents=True)
+    shutil.copy(ROOT / "benchmarks/results/deploy.md", tmp_path / "benchmarks/results")  # by docs/deploy.md
     if (ROOT / "overrides").is_dir():
         shutil.copytree(ROOT / "overrides", tmp_path / "overrides")
     for linked in ("paperzoo", "tools"):
