@@ -19,7 +19,7 @@ help:
 	@echo "make lock   re-resolve the dependencies and rewrite $(LOCK)"
 	@echo "make lint   ruff check and ruff format --check over the repository (make test runs them too)"
 	@echo "make new-paper ARXIV=1506.01497 TITLE=\"Faster R-CNN: ...\" SECTION=object-detection [SLUG=...] [SHORT=...]"
-	@echo "            scaffold a paper's page, card, test stub and navigation entry (see docs/contributing.md)"
+	@echo "            scaffold a paper's page, card and navigation entry (see docs/contributing.md)"
 
 SITE_PACKAGE := tools/site
 

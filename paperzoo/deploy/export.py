@@ -76,11 +76,19 @@ def export_graph(
     return model, size, ("logits",)
 
 
+def _classifier_outputs(model: nn.Module) -> int:
+    """Classes of a classifier: the outputs of its last linear layer (MobileNets' `classifier`, ResNets' `fc`)."""
+    linears = [module for module in model.modules() if isinstance(module, nn.Linear)]
+    if not linears:
+        raise TypeError(f"{type(model).__name__} is neither a detector nor a classifier with a linear head")
+    return linears[-1].out_features
+
+
 def _metadata(
     model: nn.Module, size: tuple[int, int], outputs: tuple[str, ...], end_to_end: bool, extra: dict
 ) -> dict[str, str]:
     detector = isinstance(model, (SSD, RFCN))
-    num_classes = model.num_classes if detector else model.classifier[-1].out_features
+    num_classes = model.num_classes if detector else _classifier_outputs(model)
     categories = extra.pop("categories", None)
     if categories is None:  # unnamed: the label ids themselves (0 is the background for detectors)
         categories = [str(i) for i in range(num_classes)]

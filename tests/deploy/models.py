@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 import paperzoo
+from paperzoo.models.resnet import BasicBlock, Bottleneck, CifarResNet, ResNet
 from paperzoo.models.rfcn import RFCN
 from paperzoo.models.ssd import SSD
 
@@ -22,6 +23,8 @@ SMALL: dict[str, tuple[dict, tuple[int, int]]] = {
     "mobilenet_v2": ({"num_classes": 10, "width_mult": 0.5}, (128, 128)),
     "ssdlite_mobilenet_v1": ({"num_classes": 5, "width_mult": 0.5, "size": (160, 160)}, (160, 160)),
     "ssdlite_mobilenet_v2": ({"num_classes": 5, "width_mult": 0.5, "size": (160, 160)}, (192, 176)),
+    **{f"resnet{depth}": ({"num_classes": 10}, (64, 64)) for depth in (18, 34, 50, 101, 152)},
+    **{f"resnet{depth}_cifar": ({"num_classes": 10}, (32, 32)) for depth in (20, 32, 44, 56, 110, 1202)},
     "ssd300_vgg16": ({"num_classes": 5}, (300, 300)),
     "ssd512_vgg16": ({"num_classes": 5}, (512, 512)),
     # R-FCN at a 160-pixel test scale; 130x170 inputs are resized inside the graph, as in eager.
@@ -48,7 +51,7 @@ def _last_convs(modules: nn.ModuleList) -> list[nn.Conv2d]:
 
 @torch.no_grad()
 def spread_scores(model: nn.Module, images: torch.Tensor) -> None:
-    """Rescale the prediction layers of a detector to a trained model's output range (see above)."""
+    """Rescale the prediction layers of a detector or a ResNet to a trained model's output range (see above)."""
     if isinstance(model, SSD):
         outputs = model.head(model.backbone(model.preprocess(images)[0]))
         for conv in _last_convs(model.head.classification):
@@ -69,6 +72,16 @@ def spread_scores(model: nn.Module, images: torch.Tensor) -> None:
         )
         for conv, std in zip(layers, (1.0, 0.3, 2.0, 0.2), strict=True):
             conv.weight.normal_(std=std / conv.in_channels**0.5)
+    elif isinstance(model, ResNet | CifarResNet):
+        # Random deep ResNets grow their activations with depth (logits of std ~1e3; ResNet-1202 overflows
+        # float32): shrink each residual branch by 1/sqrt(blocks), as a trained ResNet's branches are small,
+        # then bring the logits to unit scale, so that 1e-4 compares the graphs, not the float32 ulp.
+        blocks = [m for m in model.modules() if isinstance(m, BasicBlock | Bottleneck)]
+        for block in blocks:
+            (block.bn3 if isinstance(block, Bottleneck) else block.bn2).weight.mul_(len(blocks) ** -0.5)
+        head = [module for module in model.modules() if isinstance(module, nn.Linear)][-1]
+        head.bias.zero_()
+        head.weight /= model(images).abs().max()
 
 
 def build(name: str) -> tuple[nn.Module, tuple[int, int]]:

@@ -9,7 +9,7 @@ from torchvision.ops.misc import FrozenBatchNorm2d
 
 import paperzoo
 from paperzoo.deploy import fold_batch_norms, optimize
-from tests.deploy.models import FAST, build, images, set_score_thresh
+from tests.deploy.models import FAST, build, images, set_score_thresh, spread_scores
 from tests.deploy.test_export import assert_same
 
 MODELS = [
@@ -36,6 +36,8 @@ def test_optimized_model_equals_eager(name, channels_last):
     batch = images(size)
     if paperzoo.get_model_info(name).task == "detection":
         set_score_thresh(model, batch[-1])
+    else:  # the new statistics undo a deep ResNet's shrunken residual branches: shrink them again
+        spread_scores(model, batch)
     norms = sum(isinstance(m, (nn.BatchNorm2d, FrozenBatchNorm2d)) for m in model.modules())
     fast = optimize(model, channels_last=channels_last)
     assert not any(isinstance(m, (nn.BatchNorm2d, FrozenBatchNorm2d)) for m in fast.modules())
