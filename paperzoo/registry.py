@@ -17,10 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+from paperzoo.model_index import MODEL_INDEX
+
 __all__ = [
     "MODEL_MODULES",
     "ModelInfo",
     "Paper",
+    "check_model_name",
     "create_model",
     "get_model_builder",
     "get_model_info",
@@ -125,7 +128,7 @@ def _registry() -> dict[str, ModelInfo]:
 def list_models(
     pattern: str | Sequence[str] | None = None, task: str | None = None, *, pretrained: bool = False
 ) -> list[str]:
-    """Names of the registered models, sorted.
+    """Names of the registered models, sorted (read from `paperzoo.model_index`: no model is imported).
 
     Args:
         pattern: Optional shell-style wildcard, e.g. `"mobilenet*"`, or a list of them (any may match).
@@ -147,9 +150,9 @@ def list_models(
         with_weights = {w.model for w in list_weights(part="model")}
     return [
         name
-        for name, info in _registry().items()
+        for name, entry in sorted(MODEL_INDEX.items())
         if any(fnmatch.fnmatchcase(name, p) for p in patterns)
-        and (task is None or info.task == task)
+        and (task is None or entry.task == task)
         and (not pretrained or name in with_weights)
     ]
 
@@ -160,14 +163,23 @@ def get_model_info(name: str) -> ModelInfo:
     Raises:
         ValueError: If no model of that name is registered; the message lists close matches.
     """
+    check_model_name(name)
+    return _registry()[name]
+
+
+def check_model_name(name: str) -> None:
+    """Refuse a name that is not a registered model's, without importing any model.
+
+    Raises:
+        TypeError: If `name` is not a string.
+        ValueError: If no model of that name is registered; the message lists close matches.
+    """
     if not isinstance(name, str):
         raise TypeError(f"model name must be a str, got {type(name).__name__}")
-    models = _registry()
-    if name not in models:
-        close = difflib.get_close_matches(name, models, n=5, cutoff=0.5)
-        hint = f"did you mean {', '.join(close)}?" if close else f"known models: {', '.join(models)}"
+    if name not in MODEL_INDEX:
+        close = difflib.get_close_matches(name, MODEL_INDEX, n=5, cutoff=0.5)
+        hint = f"did you mean {', '.join(close)}?" if close else f"known models: {', '.join(MODEL_INDEX)}"
         raise ValueError(f"unknown model {name!r}; {hint}")
-    return models[name]
 
 
 def get_model_builder(name: str) -> Callable[..., Any]:

@@ -79,7 +79,7 @@ def _tiny_detector(*, num_classes: int = 3, weights: None = None) -> _TinyDetect
 
 def test_detectors_run_in_eval_mode_on_one_image_of_their_input_size(capsys, monkeypatch):
     info = ModelInfo("tiny_det", Paper("Tiny", "0000.00000"), "detection", (40, 56), "x/", _tiny_detector)
-    monkeypatch.setattr(paperzoo.cli.info, "get_model_info", lambda name: info)
+    monkeypatch.setattr(paperzoo.registry, "get_model_info", lambda name: info)
     result = _json(capsys, "tiny_det", "--num-classes", "5")
     assert result["input_shape"] == [1, 3, 40, 56]
     assert result["macs"] == 9 * 3 * 5 * 40 * 56

@@ -3,12 +3,16 @@
 import json
 
 import pytest
+import torch
+import torchvision
 from PIL import Image
 
 import paperzoo.training
+import paperzoo.weights.load
 from paperzoo.cli import main
 from paperzoo.data import ShapesDataset
 from tests.training.tiny_detector import TinyDetector
+from tests.weights.local_weights import local_weights
 
 TINY = ["--num-train", "4", "--num-val", "2", "--image-size", "32", "--batch-size", "2", "--no-progress"]
 
@@ -17,7 +21,7 @@ TINY = ["--num-train", "4", "--num-val", "2", "--image-size", "32", "--batch-siz
 def tiny_registry(monkeypatch):
     """`build_model` returns the tiny detector for the name "tiny" (and refuses others)."""
 
-    def build_model(name, num_classes, model_kwargs=None):
+    def build_model(name, num_classes, model_kwargs=None, **weights):
         if name != "tiny":
             raise ValueError(f"unknown model {name!r}")
         return TinyDetector(num_classes)
@@ -47,8 +51,12 @@ def test_train_eval_detect_and_resume(tmp_path, tiny_registry, capsys):
     assert main(["detect", "--checkpoint", checkpoint, "--score-thresh", "0", str(tmp_path / "shapes.png"),
                  "-o", str(detections)]) == 0  # fmt: skip
     report = json.loads((detections / "detections.json").read_text())
-    assert len(report) == 1 and len(report[0]["detections"]) == 1  # the tiny model predicts one box
-    assert report[0]["detections"][0]["class"] in ("circle", "square", "triangle", "cross")
+    assert len(report["images"]) == 1 and report["images"][0]["detections"] == 1  # the tiny model: one box
+    assert [c["name"] for c in report["categories"]] == ["circle", "square", "triangle", "cross"]
+    (result,) = json.loads((detections / "shapes.json").read_text())  # COCO results format
+    assert result["image_id"] == 0 and result["category_name"] in ("circle", "square", "triangle", "cross")
+    x, y, w, h = result["bbox"]
+    assert min(x, y) >= 0 and w > 0 and h > 0 and x + w <= 32.01 and y + h <= 32.01
     with Image.open(detections / "shapes.png") as annotated:
         assert annotated.size == (32, 32)
 
@@ -75,3 +83,38 @@ def test_checkpoint_of_another_model_is_refused(tmp_path, tiny_registry, capsys)
     )
     assert main(["eval", "--model", "rfcn_resnet18", "--checkpoint", str(out / "checkpoint.pt")]) == 2
     assert "was written for model 'tiny', not 'rfcn_resnet18'" in capsys.readouterr().err
+
+
+def test_recipes_for_real_data_start_from_imagenet_backbones_and_shapes_from_scratch():
+    assert paperzoo.training.default_recipe("ssd300_vgg16", "voc:/data/VOCdevkit").backbone_weights == "DEFAULT"
+    assert paperzoo.training.default_recipe("ssd512_vgg16", "coco:/data/coco").backbone_weights == "DEFAULT"
+    assert paperzoo.training.default_recipe("rfcn_resnet18", "shapes").backbone_weights is None
+
+
+@pytest.mark.slow
+def test_train_from_a_local_backbone_weights_file(tmp_path, monkeypatch, capsys):
+    torch.manual_seed(0)
+    state = torchvision.models.resnet18().state_dict()
+    weights = local_weights(tmp_path, "rfcn_resnet18", "IMAGENET1K_V1", state, "backbone")
+    monkeypatch.setattr(paperzoo.weights.load, "get_weights", lambda model, tag, part: weights)
+    out = tmp_path / "run"
+    argv = ["train", "--model", "rfcn_resnet18", "--backbone-weights", "IMAGENET1K_V1", "--backbone-weights-file",
+            str(weights.local_file), "--epochs", "1", "--lr", "1e-12", "--eval-every", "5", "--out", str(out),
+            "--num-train", "2", "--num-val", "1", "--image-size", "64", "--batch-size", "2", "--no-progress"]  # fmt: skip
+    assert main(argv) == 0
+    assert "rfcn_resnet18 (backbone IMAGENET1K_V1)" in capsys.readouterr().out
+    trained = torch.load(out / "checkpoint.pt", weights_only=True)["model"]
+    # One step at lr 1e-12 leaves the converted ImageNet weights where they started.
+    torch.testing.assert_close(trained["conv5.0.conv1.weight"], state["layer4.0.conv1.weight"])
+
+
+def test_a_wrong_backbone_weights_file_stops_before_training(tmp_path, capsys):
+    fake = tmp_path / "resnet18-f37072fd.pth"
+    fake.write_bytes(b"not the published file")
+    out = tmp_path / "run"
+    argv = ["train", "--model", "rfcn_resnet18", "--backbone-weights", "IMAGENET1K_V1",
+            "--backbone-weights-file", str(fake), "--out", str(out), *TINY]  # fmt: skip
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is not the published file of rfcn_resnet18.IMAGENET1K_V1" in err, err
+    assert not (out / "checkpoint.pt").exists()

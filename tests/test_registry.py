@@ -3,15 +3,36 @@
 import fnmatch
 import inspect
 import re
+import subprocess
+import sys
 import typing
 
 import pytest
 import torch
 
 import paperzoo
-from paperzoo.registry import TASKS, get_model_builder, get_model_info, list_models
+from paperzoo.model_index import MODEL_INDEX, PAPER_TITLES, ModelEntry
+from paperzoo.registry import TASKS, _registry, get_model_builder, get_model_info, list_models
 
 ALL_MODELS = list_models()
+
+
+def test_the_model_index_says_what_the_builders_register():
+    registered = {
+        name: ModelEntry(info.task, info.paper.arxiv, info.input_size, info.docs)
+        for name, info in _registry().items()
+    }
+    rows = "\n".join(f'    "{name}": {entry!r},' for name, entry in sorted(registered.items()))
+    assert registered == MODEL_INDEX, f"paste these rows into paperzoo/model_index.py:\n{rows}"
+    titles = {info.paper.arxiv: info.paper.title for info in _registry().values()}
+    assert titles == PAPER_TITLES
+
+
+def test_listing_models_imports_no_model_and_no_torch():
+    probe = "import sys, paperzoo; paperzoo.list_models('ssd*', pretrained=True); print(sorted(m for m in sys.modules if m == 'torch' or m.startswith('paperzoo.models')))"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["[]"]
 
 
 def test_mobilenets_are_registered_with_metadata():

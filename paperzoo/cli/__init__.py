@@ -16,6 +16,7 @@ import argparse
 import importlib
 import sys
 import traceback
+import warnings
 from collections.abc import Sequence
 from typing import NoReturn
 
@@ -31,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "eval": "paperzoo.cli.eval",
     "detect": "paperzoo.cli.detect",
     "export": "paperzoo.cli.export",
+    "weights": "paperzoo.cli.weights",
 }
 
 EXIT_BUG, EXIT_USER_ERROR, EXIT_INTERRUPTED = 1, 2, 130
@@ -79,8 +81,13 @@ def describe_user_error(exc: BaseException) -> str | None:
 
     Expected errors: the `ValueError`/`TypeError` raised by paperzoo's input checks (their message
     names the bad value), file-system errors (missing, unwritable, a file where a folder should be),
-    a diverging run (`FloatingPointError`) and running out of memory.
+    a diverging run (`FloatingPointError`), running out of memory, an optional dependency that is
+    not installed (the message names the extra) and a weights file that cannot be fetched or fails
+    its hash check (`WeightsError`, whose message says what to do).
     """
+    from paperzoo.extras import MissingExtraError
+    from paperzoo.weights import WeightsError
+
     torch = sys.modules.get("torch")
     out_of_memory = (MemoryError,) + ((torch.OutOfMemoryError,) if torch is not None else ())
     if isinstance(exc, out_of_memory):
@@ -89,7 +96,7 @@ def describe_user_error(exc: BaseException) -> str | None:
         )
     elif isinstance(exc, OSError) and exc.strerror and exc.filename is not None:
         message = f"{exc.filename}: {exc.strerror}"
-    elif isinstance(exc, (CliError, ValueError, TypeError, OSError, FloatingPointError)):
+    elif isinstance(exc, (CliError, ValueError, TypeError, OSError, FloatingPointError, MissingExtraError, WeightsError)):
         message = str(exc) or type(exc).__name__
     else:
         return None
@@ -106,7 +113,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USER_ERROR
     prefix = f"paperzoo {args.command}"
     try:
-        return int(args._run(args) or 0)
+        with warnings.catch_warnings():  # restores the hook on return: main() may run inside a program
+            warnings.showwarning = lambda message, *_, **__: print(f"{prefix}: warning: {message}", file=sys.stderr)
+            return int(args._run(args) or 0)
     except KeyboardInterrupt as exc:
         notes = "; ".join(getattr(exc, "__notes__", None) or [])
         print(f"{prefix}: interrupted" + (f"; {notes}" if notes else ""), file=sys.stderr)

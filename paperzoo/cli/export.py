@@ -11,9 +11,12 @@ HELP = "Export a model to ONNX (end to end for detectors) or torch.export .pt2, 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", metavar="NAME", help="registered model name (see `paperzoo list`)")
-    parser.add_argument(
-        "--checkpoint", type=Path, help="checkpoint.pt written by paperzoo train (default: random weights)"
-    )
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--weights", metavar="TAG",
+                        help="published weights, e.g. DEFAULT or COCO_V1 (`paperzoo weights`; default: random weights)")  # fmt: skip
+    source.add_argument("--checkpoint", type=Path, help="checkpoint.pt written by paperzoo train")
+    parser.add_argument("--weights-file", type=Path, metavar="PATH",
+                        help="a local copy of the published --weights file (same hash check; no download)")  # fmt: skip
     parser.add_argument(
         "--format", choices=("onnx", "pt2"), default="onnx", help="file format (default: onnx)"
     )
@@ -29,23 +32,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from paperzoo.cli import CliError
     from paperzoo.deploy import export
+    from paperzoo.extras import require
     from paperzoo.registry import create_model, get_model_info
 
     info = get_model_info(args.model)  # fails early on an unknown name
-    categories = None
+    if args.format == "onnx":  # before building the model
+        require("onnxscript", "ONNX export")
+        require("onnx", "ONNX export")
+    if args.weights_file is not None and args.weights is None:
+        raise CliError("--weights-file goes with --weights (the tag of the file's weights)")
+    categories, source = None, "random"
     if args.checkpoint is not None:
         from paperzoo.training import load_trained_model
 
         model, state = load_trained_model(args.checkpoint, args.model)
-        categories = state.get("classes") or None
+        categories, source = state.get("classes") or None, str(args.checkpoint)
+    elif args.weights is not None:
+        from paperzoo.weights import get_weights
+
+        weights = get_weights(args.model, args.weights)
+        model = create_model(args.model, weights=weights, weights_file=args.weights_file)
+        categories, source = weights.categories, weights.name
     else:
         model = create_model(args.model)
     input_size = args.input_size or (None if info.task == "detection" else info.input_size)
-    if args.format == "onnx":
-        try:
-            import onnxscript  # noqa: F401
-        except ImportError:
-            raise CliError("ONNX export needs the deploy extra: pip install 'paperzoo[deploy]'") from None
     path = export(
         model,
         args.out,
@@ -53,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         input_size=input_size,
         end_to_end=not args.core,
         categories=categories,
-        metadata={"model": args.model, "weights": str(args.checkpoint) if args.checkpoint else "random"},
+        metadata={"model": args.model, "weights": source},
     )
     print(f"{args.model} -> {path} ({args.format}, {path.stat().st_size / 1e6:.1f} MB)")
     return 0

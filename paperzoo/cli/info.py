@@ -9,14 +9,14 @@ from __future__ import annotations
 import argparse
 import inspect
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-
-from paperzoo.analysis import LAYER_KINDS, ComplexityReport, complexity, count_params
 from paperzoo.cli import CliError
 from paperzoo.cli.options import bounded, limits_help
-from paperzoo.registry import ModelInfo, get_model_info
+
+if TYPE_CHECKING:  # torch is imported only when the command runs, so `paperzoo --help` stays fast
+    from paperzoo.analysis import ComplexityReport
+    from paperzoo.registry import ModelInfo
 
 NAME = "info"
 HELP = "Show parameters, multiply-adds (MACs), their breakdown by layer kind, and the output shape."
@@ -41,6 +41,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from paperzoo.analysis import count_params
+    from paperzoo.registry import get_model_info
+
     info = get_model_info(args.model)
     kwargs = _builder_kwargs(info, width_mult=args.width_mult, num_classes=args.num_classes)
     height, width = (args.resolution, args.resolution) if args.resolution else info.input_size
@@ -77,6 +80,10 @@ def _builder_kwargs(info: ModelInfo, **options: Any) -> dict[str, Any]:
 def _measure(
     info: ModelInfo, kwargs: dict[str, Any], height: int, width: int
 ) -> tuple[ComplexityReport, Any]:
+    import torch
+
+    from paperzoo.analysis import complexity
+
     if info.task == "classification":
         with torch.device("meta"):
             model = info.builder(**kwargs).eval()
@@ -87,6 +94,8 @@ def _measure(
 
 
 def _format_text(result: dict[str, Any], report: ComplexityReport, *, layers: bool) -> str:
+    from paperzoo.analysis import LAYER_KINDS
+
     lines = [
         f"{result['model']}  ({result['paper']}, arXiv:{result['arxiv']})",
         f"input     {'x'.join(map(str, result['input_shape']))}",

@@ -26,6 +26,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--model", help=f"registered detection model (default: the recipe's, else {DEFAULT_MODEL})"
     )
     add_data_argument(parser)
+    parser.add_argument(
+        "--backbone-weights",
+        metavar="TAG",
+        help="ImageNet weights the backbone starts from, e.g. DEFAULT or IMAGENET1K_V1 (`paperzoo weights`), "
+        "or none (from scratch); default: the recipe's (VOC/COCO recipes: DEFAULT, as the papers; shapes: none)",
+    )
+    parser.add_argument(
+        "--backbone-weights-file", type=Path, metavar="PATH",
+        help="a local copy of the published backbone weights file (same hash check; no download)",
+    )  # fmt: skip
     parser.add_argument("--recipe", help="training recipe (default: <model>_shapes or <model>_voc)")
     parser.add_argument(
         "--epochs",
@@ -121,6 +131,9 @@ def run(args: argparse.Namespace) -> int:
     recipe = recipe.replace(
         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, eval_every=args.eval_every
     )
+    backbone_weights = recipe.backbone_weights if args.backbone_weights is None else args.backbone_weights
+    if backbone_weights is not None and backbone_weights.lower() == "none":
+        backbone_weights = None
     out_dir = args.out or Path("runs") / model_name
     check_run_folder(out_dir, args.resume, args.overwrite)
     sizes = {"num_train": args.num_train, "num_val": args.num_val, "image_size": args.image_size}
@@ -133,7 +146,10 @@ def run(args: argparse.Namespace) -> int:
     context = init_distributed(args.device)
     try:
         torch.manual_seed(args.seed)
-        model = build_model(model_name, train_set.num_classes, recipe.model_kwargs)
+        model = build_model(
+            model_name, train_set.num_classes, recipe.model_kwargs,
+            backbone_weights=backbone_weights, weights_file=args.backbone_weights_file,
+        )  # fmt: skip
         settings = {"data": args.data, **({"shapes": train_options} if args.data == "shapes" else {})}
         trainer = Trainer(
             model, train_set, val_set, recipe, out_dir=out_dir, context=context, seed=args.seed,
@@ -147,7 +163,8 @@ def run(args: argparse.Namespace) -> int:
             for name in RUN_FILES:
                 (out_dir / name).unlink(missing_ok=True)
         if context.is_main:
-            print(f"training {model_name} with recipe {recipe.name} on {args.data}: {len(train_set)} images, "
+            start = f"backbone {backbone_weights}" if backbone_weights else "from scratch"
+            print(f"training {model_name} ({start}) with recipe {recipe.name} on {args.data}: {len(train_set)} images, "
                   f"{trainer.steps_per_epoch} steps/epoch x {recipe.epochs} epochs, {context.world_size} process(es)")  # fmt: skip
         history = trainer.fit()
         if context.is_main:

@@ -19,6 +19,7 @@ from torch.utils.data import Dataset
 from paperzoo.data.coco import COCODetection, find_coco_split
 from paperzoo.data.shapes import CLASSES, ShapesDataset
 from paperzoo.data.voc import VOC_CLASSES, VOCDetection
+from paperzoo.extras import require
 
 __all__ = [
     "CLASSES",
@@ -73,5 +74,6 @@ def dataset_from_spec(spec: str, split: str, **shapes_options: Any) -> Dataset:
     if kind == "voc":
         return VOCDetection(path, image_set=VOC_SPLITS[split], keep_difficult=split == "val")
     if kind == "coco":
+        require("pycocotools", "COCO-format data")  # before looking for files: say what to install first
         return COCODetection(*find_coco_split(path, COCO_SPLITS[split]))
     raise ValueError(f"unknown data spec {spec!r}; expected 'shapes', 'voc:PATH' or 'coco:PATH'")

@@ -22,6 +22,7 @@ import torch
 from torch import Tensor
 
 from paperzoo.data.files import clip_boxes_to_image, read_image
+from paperzoo.extras import require
 
 __all__ = ["COCODetection", "find_coco_split"]
 
@@ -45,7 +46,7 @@ def find_coco_split(root: str | Path, split: str) -> tuple[Path, Path]:
 
 
 def _load_coco(annotation_file: Path):
-    from pycocotools.coco import COCO
+    COCO = require("pycocotools.coco", "COCO-format data").COCO
 
     try:
         data = json.loads(annotation_file.read_text())

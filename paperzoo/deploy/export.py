@@ -22,6 +22,7 @@ from paperzoo.deploy.detections import OUTPUT_NAMES
 from paperzoo.deploy.nms import onnx_translation_table
 from paperzoo.deploy.rfcn_graph import RFCNCore, RFCNEndToEnd
 from paperzoo.deploy.ssd_graph import SSDCore, SSDEndToEnd
+from paperzoo.extras import require
 from paperzoo.models.rfcn import RFCN
 from paperzoo.models.ssd import SSD
 
@@ -137,6 +138,9 @@ def export(
     if format not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, got {format!r}")
     graph, size, outputs = export_graph(model, input_size, end_to_end=end_to_end)
+    if format == "onnx":  # before any work: torch.onnx's exporter needs both
+        require("onnxscript", "ONNX export")
+        require("onnx", "ONNX export")
     extra = {**(metadata or {}), "categories": None if categories is None else list(categories)}
     meta = _metadata(model, size, outputs, end_to_end, extra)
     example = (torch.rand(2, 3, *size),)  # batch 2: a batch of 1 would be specialised

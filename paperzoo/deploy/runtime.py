@@ -19,6 +19,8 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from paperzoo.extras import has_module, require
+
 __all__ = ["PROVIDER_PREFERENCE", "OnnxModel", "fastest", "onnx_session"]
 
 #: Execution providers in order of preference; the first one installed is used (CPU always is).
@@ -35,8 +37,7 @@ def onnx_session(
         threads: Intra-op threads (default: ONNX Runtime's choice, one per physical core).
         providers: Execution providers; default: the preferred ones that are installed.
     """
-    import onnxruntime as ort
-
+    ort = require("onnxruntime", "Running an ONNX file")
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
@@ -102,9 +103,7 @@ def fastest(
 
     Both return what the eager model returns for a batch at the fixed `input_size` (see `export`).
     """
-    try:
-        import onnxruntime  # noqa: F401
-    except ImportError:
+    if not has_module("onnxruntime"):
         from paperzoo.deploy.optimize import optimize
 
         return optimize(model)

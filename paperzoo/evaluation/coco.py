@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 import torch
 from torch import Tensor
 
+from paperzoo.extras import require
+
 if TYPE_CHECKING:  # pycocotools is an optional dependency (the `coco` extra)
     from pycocotools.coco import COCO
 
@@ -31,8 +33,7 @@ def coco_from_targets(targets: Sequence[dict[str, Tensor]], num_classes: int):
 
     A target may carry `"difficult"` (VOC) or `"iscrowd"` (COCO) flags; both become `iscrowd = 1`.
     """
-    from pycocotools.coco import COCO
-
+    COCO = require("pycocotools.coco", "COCO mAP").COCO
     images, annotations = [], []
     for image_id, target in enumerate(targets):
         boxes = target["boxes"].float().reshape(-1, 4)
@@ -77,7 +78,7 @@ def evaluate_coco(
         `{"map", "ap50", "ap75"}` (COCOeval's `stats[0:3]`: AP at IoU 0.50:0.95, 0.50 and 0.75,
             all areas, 100 detections per image), plus `"stats"`, all twelve numbers.
     """
-    from pycocotools.cocoeval import COCOeval
+    COCOeval = require("pycocotools.cocoeval", "COCO mAP").COCOeval
 
     image_ids = list(range(len(predictions))) if image_ids is None else list(image_ids)
     if len(image_ids) != len(predictions):

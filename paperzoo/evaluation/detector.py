@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import torch
@@ -11,6 +12,7 @@ from tqdm.auto import tqdm
 from paperzoo.data import collate_detection
 from paperzoo.evaluation.coco import coco_from_targets, evaluate_coco
 from paperzoo.evaluation.voc import evaluate_voc
+from paperzoo.extras import has_module
 
 __all__ = ["evaluate_detector", "predict", "score_detections"]
 
@@ -51,12 +53,18 @@ def score_detections(
     """VOC mAP@0.5 (area and VOC2007 11-point) and COCO mAP / AP50 / AP75 of detections on `dataset`.
 
     A COCO-format dataset is scored against its own annotation file (crowd boxes included, with the
-    original image and category ids), so the COCO numbers are the official ones.
+    original image and category ids), so the COCO numbers are the official ones. Without pycocotools
+    (the `coco` extra) the COCO metrics are left out, with a warning, and the VOC ones still computed.
     """
     metrics = {
         "voc_map": evaluate_voc(predictions, targets, dataset.num_classes)["map"],
         "voc07_map": evaluate_voc(predictions, targets, dataset.num_classes, use_07_metric=True)["map"],
     }
+    if not has_module("pycocotools"):
+        warnings.warn(
+            "COCO mAP skipped: pycocotools is not installed (pip install 'paperzoo[coco]')", stacklevel=2
+        )
+        return metrics
     if hasattr(dataset, "coco"):
         coco = evaluate_coco(predictions, dataset.coco, dataset.ids, dataset.category_ids)
     else:

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from paperzoo.extras import require
+
 FONT_FAMILY = "-apple-system, BlinkMacSystemFont, Helvetica, Arial, sans-serif"
 TEXT = "rgba(0, 0, 0, 0.87)"
 GRID = "rgba(0, 0, 0, 0.12)"
@@ -44,11 +46,7 @@ def pick(lang: str, en: str, zh: str) -> str:
 
 def plotly_go() -> Any:
     """`plotly.graph_objects`, imported on first use (plotly is in the `docs` extra, not a runtime dep)."""
-    try:
-        import plotly.graph_objects as go
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("paperzoo.figures needs plotly: pip install 'paperzoo[docs]'") from exc
-    return go
+    return require("plotly.graph_objects", "paperzoo.figures")
 
 
 def axis(title: str, **overrides: Any) -> dict[str, Any]:

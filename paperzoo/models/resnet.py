@@ -30,13 +30,12 @@ from typing import Literal
 
 import torch
 import torch.fx
-import torchvision
 from torch import nn
 from torchvision.models import WeightsEnum
 
 from paperzoo.models._checks import check_image_batch, check_num_classes
-from paperzoo.models._torchvision_weights import load_torchvision_weights
 from paperzoo.registry import Paper, register_model
+from paperzoo.weights import Weights, apply_weights, resolve_weights
 
 __all__ = [
     "BasicBlock",
@@ -373,19 +372,21 @@ def _imagenet(
     depth: int,
     num_classes: int,
     shortcut: Shortcut | None,
-    variant: Variant,
-    weights: WeightsEnum | str | None,
+    variant: Variant | None,
+    weights: Weights | WeightsEnum | str | None,
     progress: bool,
 ) -> ResNet:
+    resolved = resolve_weights(f"resnet{depth}", weights)
+    needed = resolved.builder_kwargs.get("variant", "v1") if resolved is not None else None
+    variant = variant or needed or "v1"
+    if resolved is not None and (shortcut != "B" or variant != needed):
+        raise ValueError(
+            f"{resolved.name} fit shortcut='B'{' and variant=v1.5' if depth >= 50 else ''}, "
+            f"got shortcut={shortcut!r}, variant={variant!r}"
+        )
     model = ResNet(depth=depth, num_classes=num_classes, shortcut=shortcut, variant=variant)
-    if weights is not None:
-        if shortcut != "B" or (depth >= 50 and variant != "v1.5"):
-            raise ValueError(
-                f"torchvision's weights fit shortcut='B'{' and variant=v1.5' if depth >= 50 else ''}, "
-                f"got shortcut={shortcut!r}, variant={variant!r}"
-            )
-        enum = getattr(torchvision.models, f"ResNet{depth}_Weights")
-        load_torchvision_weights(model, enum, weights, num_classes=num_classes, progress=progress)
+    if resolved is not None:
+        apply_weights(model, resolved, num_classes=num_classes, progress=progress)
     return model
 
 
@@ -400,7 +401,7 @@ def resnet18(
     *,
     num_classes: int = 1000,
     shortcut: Shortcut | None = "B",
-    weights: WeightsEnum | str | None = None,
+    weights: Weights | WeightsEnum | str | None = None,
     progress: bool = True,
 ) -> ResNet:
     """ResNet-18 of Table 1 (basic blocks, 2-2-2-2).
@@ -408,8 +409,10 @@ def resnet18(
     Args:
         num_classes: Number of output classes.
         shortcut: `"B"` (projections where the shape changes), `"A"` (zero-padding) or `None` (plain).
-        weights: `None`, or a member or name of torchvision's `ResNet18_Weights` (e.g. `"DEFAULT"`),
-            loaded through torchvision's weights API with its hash check.
+        weights: `None` for random weights, or torchvision's ImageNet weights (`"IMAGENET1K_V1"` =
+            `"DEFAULT"`), as a [`Weights`][paperzoo.weights.Weights] entry or a
+            `torchvision.models.ResNet18_Weights` member; downloaded once and hash-checked. Another
+            `num_classes` keeps the weights and gets a fresh `fc`.
         progress: Show a progress bar if the weights must be downloaded.
 
     Returns:
@@ -423,7 +426,7 @@ def resnet34(
     *,
     num_classes: int = 1000,
     shortcut: Shortcut | None = "B",
-    weights: WeightsEnum | str | None = None,
+    weights: Weights | WeightsEnum | str | None = None,
     progress: bool = True,
 ) -> ResNet:
     """ResNet-34 of Table 1 (basic blocks, 3-4-6-3).
@@ -431,8 +434,10 @@ def resnet34(
     Args:
         num_classes: Number of output classes.
         shortcut: `"B"` (projections where the shape changes), `"A"` (zero-padding) or `None` (plain).
-        weights: `None`, or a member or name of torchvision's `ResNet34_Weights` (e.g. `"DEFAULT"`),
-            loaded through torchvision's weights API with its hash check.
+        weights: `None` for random weights, or torchvision's ImageNet weights (`"IMAGENET1K_V1"` =
+            `"DEFAULT"`), as a [`Weights`][paperzoo.weights.Weights] entry or a
+            `torchvision.models.ResNet34_Weights` member; downloaded once and hash-checked. Another
+            `num_classes` keeps the weights and gets a fresh `fc`.
         progress: Show a progress bar if the weights must be downloaded.
 
     Returns:
@@ -446,8 +451,8 @@ def resnet50(
     *,
     num_classes: int = 1000,
     shortcut: Shortcut | None = "B",
-    variant: Variant = "v1",
-    weights: WeightsEnum | str | None = None,
+    variant: Variant | None = None,
+    weights: Weights | WeightsEnum | str | None = None,
     progress: bool = True,
 ) -> ResNet:
     """ResNet-50 of Table 1 (bottlenecks, 3-4-6-3).
@@ -456,9 +461,11 @@ def resnet50(
         num_classes: Number of output classes.
         shortcut: `"B"` (projections where the shape changes), `"A"` (zero-padding) or `None` (plain).
         variant: `"v1"`, the paper's bottleneck (stride in the first 1×1), or `"v1.5"`, torchvision's
-            (stride in the 3×3); torchvision's weights need `"v1.5"`.
-        weights: `None`, or a member or name of torchvision's `ResNet50_Weights` (e.g. `"DEFAULT"`),
-            loaded through torchvision's weights API with its hash check.
+            (stride in the 3×3); `None`: `"v1"`, or `"v1.5"` with weights (torchvision's need it).
+        weights: `None` for random weights, or torchvision's ImageNet weights by tag (`"IMAGENET1K_V1"`,
+            `"IMAGENET1K_V2"`, `"DEFAULT"` = V2), as a [`Weights`][paperzoo.weights.Weights] entry or a
+            `torchvision.models.ResNet50_Weights` member; downloaded once and hash-checked. Another
+            `num_classes` keeps the weights and gets a fresh `fc`.
         progress: Show a progress bar if the weights must be downloaded.
 
     Returns:
@@ -472,8 +479,8 @@ def resnet101(
     *,
     num_classes: int = 1000,
     shortcut: Shortcut | None = "B",
-    variant: Variant = "v1",
-    weights: WeightsEnum | str | None = None,
+    variant: Variant | None = None,
+    weights: Weights | WeightsEnum | str | None = None,
     progress: bool = True,
 ) -> ResNet:
     """ResNet-101 of Table 1 (bottlenecks, 3-4-23-3), the backbone of R-FCN.
@@ -491,8 +498,8 @@ def resnet152(
     *,
     num_classes: int = 1000,
     shortcut: Shortcut | None = "B",
-    variant: Variant = "v1",
-    weights: WeightsEnum | str | None = None,
+    variant: Variant | None = None,
+    weights: Weights | WeightsEnum | str | None = None,
     progress: bool = True,
 ) -> ResNet:
     """ResNet-152 of Table 1 (bottlenecks, 3-8-36-3).

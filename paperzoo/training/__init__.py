@@ -49,8 +49,23 @@ __all__ = [
 ]
 
 
-def build_model(name: str, num_classes: int, model_kwargs: dict[str, Any] | None = None) -> nn.Module:
-    """A registered detection model with random weights for `num_classes` (including the background).
+def build_model(
+    name: str,
+    num_classes: int,
+    model_kwargs: dict[str, Any] | None = None,
+    *,
+    backbone_weights: str | None = None,
+    weights_file: str | Path | None = None,
+) -> nn.Module:
+    """A registered detection model for `num_classes` (including the background), to train.
+
+    Args:
+        name: A detection model's name.
+        num_classes: Classes including the background.
+        model_kwargs: Further builder arguments.
+        backbone_weights: ImageNet weights tag for the backbone (`"DEFAULT"`, `"IMAGENET1K_V1"`, see
+            `paperzoo weights`), as the papers start; `None`: random weights everywhere.
+        weights_file: A local copy of the published backbone file (no download).
 
     Raises:
         ValueError: If `name` is unknown or not a detection model.
@@ -58,7 +73,12 @@ def build_model(name: str, num_classes: int, model_kwargs: dict[str, Any] | None
     info = get_model_info(name)
     if info.task != "detection":
         raise ValueError(f"model {name!r} is a {info.task} model; training needs a detection model")
-    return create_model(name, num_classes=num_classes, **(model_kwargs or {}))
+    if weights_file is not None and backbone_weights is None:
+        raise ValueError("a backbone weights file needs backbone weights (a tag such as DEFAULT)")
+    return create_model(
+        name, num_classes=num_classes, backbone_weights=backbone_weights, weights_file=weights_file,
+        **(model_kwargs or {}),
+    )  # fmt: skip
 
 
 def load_trained_model(

@@ -43,6 +43,8 @@ class Recipe:
         augment: Training augmentation from `paperzoo.data.augment.AUGMENTATIONS` (`"ssd"`: SSD's
             photometric distortion, zoom-out, IoU crop and flip, Sec. 2.2), or `None`.
         model_kwargs: Extra keyword arguments of the model builder (e.g. a reduced width).
+        backbone_weights: ImageNet weights the backbone starts from (a tag of `paperzoo weights`, e.g.
+            `"DEFAULT"`), as the papers train; `None`: from scratch.
         shapes: Options of `ShapesDataset` used when the data is `shapes` (`num_train`, `num_val`,
             `image_size`, `max_objects`).
     """
@@ -66,6 +68,7 @@ class Recipe:
     augment: str | None = None
     model_kwargs: dict[str, Any] = field(default_factory=dict)
     shapes: dict[str, Any] = field(default_factory=dict)
+    backbone_weights: str | None = None
 
     def __post_init__(self) -> None:
         if self.optimizer not in ("sgd", "adamw"):
@@ -119,13 +122,13 @@ RECIPES: dict[str, Recipe] = {
         # SSD, Sec. 3 and Caffe ssd_pascal.py: SGD 0.9, wd 5e-4, lr 1e-3, batch 32, /10 at 80k and 100k of 120k.
         Recipe("ssd300_vgg16_voc", "ssd300_vgg16", "voc", "SSD paper Sec. 3.1 / ssd_pascal.py",
                epochs=_epochs(120_000, 32), batch_size=32, lr=1e-3, milestones=(80 / 120, 100 / 120),
-               augment="ssd"),
+               augment="ssd", backbone_weights="DEFAULT"),
         Recipe("ssdlite_mobilenet_v2_voc", "ssdlite_mobilenet_v2", "voc", "SSD schedule (ssd_pascal.py)",
                epochs=_epochs(120_000, 32), batch_size=32, lr=1e-3, milestones=(80 / 120, 100 / 120),
-               augment="ssd"),
+               augment="ssd", backbone_weights="DEFAULT"),
         # R-FCN, Sec. 4.1 / rfcn solver: lr 1e-3 for 80k, 1e-4 to 110k iterations, 2 images per batch.
         Recipe("rfcn_resnet18_voc", "rfcn_resnet18", "voc", "R-FCN paper Sec. 4.1 / official solver",
-               epochs=_epochs(110_000, 2), batch_size=2, lr=1e-3, milestones=(80 / 110,)),
+               epochs=_epochs(110_000, 2), batch_size=2, lr=1e-3, milestones=(80 / 110,), backbone_weights="DEFAULT"),
         # CPU recipes on generated shapes: from scratch (no pretrained backbone), so AdamW with a
         # warm-up replaces the papers' SGD from ImageNet weights; the step decay is kept. No augmentation:
         # shapes draws fresh, varied images, and zoom-out would shrink 128-pixel scenes. SSDLite: see

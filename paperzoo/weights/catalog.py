@@ -319,8 +319,10 @@ _VGG16_BACKBONES = tuple(
     )
 )
 
+# torchvision 0.29's ResNet{depth}_Weights: (num_params, ((tag, file, acc@1, acc@5, MB), ...)).
 _RESNETS = {
     18: (11_689_512, (("IMAGENET1K_V1", "resnet18-f37072fd.pth", 69.758, 89.078, 44.661),)),
+    34: (21_797_672, (("IMAGENET1K_V1", "resnet34-b627a593.pth", 73.314, 91.420, 83.275),)),
     50: (
         25_557_032,
         (
@@ -335,7 +337,41 @@ _RESNETS = {
             ("IMAGENET1K_V2", "resnet101-cd907fc2.pth", 81.886, 95.780, 170.53),
         ),
     ),
+    152: (
+        60_192_808,
+        (
+            ("IMAGENET1K_V1", "resnet152-394f9c45.pth", 78.312, 94.046, 230.434),
+            ("IMAGENET1K_V2", "resnet152-f82ba261.pth", 82.284, 96.002, 230.474),
+        ),
+    ),
 }
+
+# The paper's ImageNet errors (Tables 2-4) are 10-crop or multi-scale; torchvision's are single-crop.
+_RESNET_CLASSIFIERS = tuple(
+    _tv_classifier(
+        f"resnet{depth}",
+        tag,
+        f"https://download.pytorch.org/models/{file}",
+        f"ResNet{depth}_Weights",
+        "resnet.py",
+        "torchvision_resnet",
+        num_params=num_params,
+        metrics={"acc@1": top1, "acc@5": top5},
+        preprocessing=_imagenet(256 if tag == "IMAGENET1K_V1" else 232),
+        file_size_mb=size,
+        builder_kwargs={"variant": "v1.5"} if depth >= 50 else {},
+        notes=(
+            "torchvision's training"
+            + (" of its v1.5 bottleneck (stride in the 3x3), so the model is built with variant='v1.5', "
+               "not the paper's v1" if depth >= 50 else ", the paper's architecture (option B shortcuts)")
+            + (". V1: torchvision's original recipe; its single-crop top-1 is not comparable with the paper's 10-crop Tables 2-3."
+               if tag == "IMAGENET1K_V1" else ". " + _TV_NOTES_V2)
+        ),
+        default=tag == ("IMAGENET1K_V2" if len(files) > 1 else "IMAGENET1K_V1"),
+    )
+    for depth, (num_params, files) in _RESNETS.items()
+    for tag, file, top1, top5, size in files
+)
 
 _RFCN_BACKBONES = tuple(
     _tv_backbone(
@@ -356,6 +392,7 @@ _RFCN_BACKBONES = tuple(
         default=tag == "IMAGENET1K_V1",
     )
     for depth, (num_params, files) in _RESNETS.items()
+    if depth in (18, 50, 101)
     for tag, file, top1, top5, size in files
 )
 
@@ -369,6 +406,7 @@ CATALOG: tuple[Weights, ...] = (
     *_MOBILENET_V2,
     _SSD300_COCO,
     *_VGG16_BACKBONES,
+    *_RESNET_CLASSIFIERS,
     *_RFCN_BACKBONES,
     *_SSDLITE_BACKBONES,
 )
@@ -387,9 +425,9 @@ def list_weights(model_name: str | None = None, *, part: Part | None = None) -> 
     if part not in (None, "model", "backbone"):
         raise ValueError(f"part must be 'model', 'backbone' or None, got {part!r}")
     if model_name is not None:
-        from paperzoo.registry import get_model_info
+        from paperzoo.registry import check_model_name
 
-        get_model_info(model_name)  # a clear error for an unknown name
+        check_model_name(model_name)  # a clear error for an unknown name
     return sorted(
         (w for w in CATALOG if model_name in (None, w.model) and part in (None, w.part)),
         key=lambda w: (w.model, w.part != "model", w.tag),

@@ -26,6 +26,7 @@ StateDict = dict[str, "Tensor"]
 CLASSIFIER_PREFIXES: dict[str, str] = {
     "mobilenet_v1": "classifier.",
     "mobilenet_v2": "classifier.",
+    **{f"resnet{depth}": "fc." for depth in (18, 34, 50, 101, 152)},
     "ssd300_vgg16": "head.classification.",
 }
 
@@ -157,6 +158,7 @@ SOURCES: dict[tuple[str, str], Callable[[StateDict], StateDict]] = {
     ("torchvision_ssd300_vgg16", "ssd300_vgg16"): convert_torchvision_ssd300_state_dict,
     ("torchvision_vgg16", "ssd300_vgg16"): _vgg16_to_ssd_backbone,
     ("torchvision_vgg16", "ssd512_vgg16"): _vgg16_to_ssd_backbone,
+    **{("torchvision_resnet", f"resnet{depth}"): _identity for depth in (18, 34, 50, 101, 152)},  # same tree
     **{("torchvision_resnet", f"rfcn_resnet{depth}"): _resnet_to_rfcn for depth in (18, 50, 101)},
 }
 

@@ -18,6 +18,7 @@ from paperzoo.models.resnet import (
     resnet20_cifar,
     resnet50,
 )
+from tests.weights.local_weights import local_weights
 
 
 def _macs(model: torch.nn.Module, size: int) -> int:
@@ -181,3 +182,19 @@ def test_bad_input_is_named():
         model(torch.rand(1, 1, 32, 32))
     with pytest.raises(ValueError, match="n \\(blocks per stage\\)"):
         CifarResNet(n=0)
+
+
+def test_torchvision_weights_pick_their_bottleneck_and_load_through_the_catalog(tmp_path):
+    torch.manual_seed(0)
+    reference = torchvision.models.resnet50().eval()
+    weights = local_weights(tmp_path, "resnet50", "IMAGENET1K_V1", reference.state_dict())
+    model = create_model("resnet50", weights=weights).eval()
+    assert model.layer2[0].conv2.stride == (2, 2)  # v1.5, which torchvision's weights were trained with
+    x = torch.rand(1, 3, 64, 64)
+    with torch.no_grad():
+        assert torch.equal(model(x), reference(x))
+    with pytest.raises(ValueError, match=r"resnet50.IMAGENET1K_V1 fit shortcut='B' and variant=v1.5"):
+        create_model("resnet50", weights=weights, variant="v1")
+    ten = create_model("resnet50", weights=weights, num_classes=10)  # fresh fc, as timm
+    assert ten.fc.out_features == 10 and torch.equal(ten.layer4[2].conv3.weight, reference.layer4[2].conv3.weight)
+    assert create_model("resnet50").layer2[0].conv1.stride == (2, 2)  # no weights: the paper's v1

@@ -29,7 +29,7 @@ def test_detect_into_the_input_folder_never_replaces_an_input(tmp_path, tiny_reg
     )
     assert (tmp_path / "photo.png").read_bytes() == original
     report = json.loads((tmp_path / "detections.json").read_text())
-    assert report[0]["annotated"] == str(tmp_path / "photo-2.png")
+    assert report["images"][0]["annotated"] == str(tmp_path / "photo-2.png")
     assert not list(tmp_path.glob("*.tmp"))
 
 
@@ -42,7 +42,9 @@ def test_detect_inputs_with_the_same_stem_get_one_output_each(tmp_path, tiny_reg
     inputs = [str(tmp_path / "a" / "x.png"), str(tmp_path / "b" / "x.png"), str(tmp_path / "a" / "x.jpg")]
     out = tmp_path / "out"
     assert main(["detect", "--checkpoint", str(checkpoint), *inputs, "-o", str(out)]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["detections.json", "x-2.png", "x-3.png", "x.png"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "detections.json", "x-2.json", "x-2.png", "x-3.json", "x-3.png", "x.json", "x.png"
+    ]
     # Each output holds its own input's pixels (the corner is never covered by the one drawn box).
     corners = [Image.open(out / name).getpixel((0, 31)) for name in ("x.png", "x-2.png", "x-3.png")]
     assert corners[0][0] > 200 and corners[1][2] > 200 and corners[2][1] > 200

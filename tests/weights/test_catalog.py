@@ -19,11 +19,11 @@ TORCHVISION = {
     ("ssd300_vgg16", "COCO_V1"): detection.SSD300_VGG16_Weights.COCO_V1,
     ("ssd300_vgg16", "IMAGENET1K_V1"): tvm.VGG16_Weights.IMAGENET1K_V1,
     ("ssd300_vgg16", "IMAGENET1K_FEATURES"): tvm.VGG16_Weights.IMAGENET1K_FEATURES,
-    ("rfcn_resnet18", "IMAGENET1K_V1"): tvm.ResNet18_Weights.IMAGENET1K_V1,
-    ("rfcn_resnet50", "IMAGENET1K_V1"): tvm.ResNet50_Weights.IMAGENET1K_V1,
-    ("rfcn_resnet50", "IMAGENET1K_V2"): tvm.ResNet50_Weights.IMAGENET1K_V2,
-    ("rfcn_resnet101", "IMAGENET1K_V1"): tvm.ResNet101_Weights.IMAGENET1K_V1,
-    ("rfcn_resnet101", "IMAGENET1K_V2"): tvm.ResNet101_Weights.IMAGENET1K_V2,
+    **{
+        (f"resnet{depth}", member.name): member
+        for depth in (18, 34, 50, 101, 152)
+        for member in getattr(tvm, f"ResNet{depth}_Weights")
+    },
 }
 ALL = list_weights()
 
@@ -32,7 +32,7 @@ ALL = list_weights()
 def test_entries_copy_the_publishers_metadata(weights):
     assert (weights.source, weights.model) in SOURCES
     assert weights.model in paperzoo.list_models()
-    key = (weights.model.replace("ssd512", "ssd300").replace("ssdlite_", ""), weights.tag)
+    key = (weights.model.replace("ssd512", "ssd300").replace("ssdlite_", "").replace("rfcn_", ""), weights.tag)
     reference = TORCHVISION.get(key)
     if weights.url.startswith("https://download.pytorch.org/"):
         assert reference is not None and weights.url == reference.url

@@ -35,6 +35,8 @@ def _randomise_batch_norm(model: nn.Module) -> nn.Module:
     [
         ("mobilenet_v2", "torchvision_mobilenet_v2", lambda: torchvision.models.mobilenet_v2()),
         ("mobilenet_v1", "timm_mobilenetv1_100", lambda: timm.create_model("mobilenetv1_100")),
+        ("resnet18", "torchvision_resnet", lambda: torchvision.models.resnet18()),
+        ("resnet50", "torchvision_resnet", lambda: torchvision.models.resnet50()),  # built as v1.5
     ],
 )
 def test_classifier_logits_are_identical(name, source, reference):
