@@ -122,11 +122,17 @@ def _print_point(point: dict) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=list(TARGETS), choices=list(TARGETS))
-    parser.add_argument("--budget-scale", type=float, default=1.0, help="multiply every time budget (smoke: 0.05)")
+    parser.add_argument(
+        "--budget-scale", type=float, default=1.0, help="multiply every time budget (smoke: 0.05)"
+    )
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default: 2 cores)")
-    parser.add_argument("--epoch-images", type=int, default=400, help="images per epoch (evaluation interval)")
+    parser.add_argument(
+        "--epoch-images", type=int, default=400, help="images per epoch (evaluation interval)"
+    )
     parser.add_argument("--val-images", type=int, default=100, help="val-split images evaluated")
-    parser.add_argument("--epochs", type=int, help="fix the number of epochs instead of sizing it from a timing")
+    parser.add_argument(
+        "--epochs", type=int, help="fix the number of epochs instead of sizing it from a timing"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--progress", action="store_true", help="show tqdm bars")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "convergence.json")
@@ -138,13 +144,18 @@ def main() -> None:
         results.append(run_model(name, budget * args.budget_scale, target, args))
     print("\nsummary:")
     for r in results:
-        goal = f"target {r['target_voc_map']}" if r["target_voc_map"] is not None else "target: improves, no NaN"
+        goal = (
+            f"target {r['target_voc_map']}" if r["target_voc_map"] is not None else "target: improves, no NaN"
+        )
         print(f"  {r['model']:<22} best VOC mAP {r['best_voc_map']:.3f} in {r['budget_s']:.0f} s ({goal}): "
               f"{'PASS' if r['passed'] else 'not reached'}")  # fmt: skip
     machine = {"cpu_count": os.cpu_count(), "threads": args.threads, "platform": platform.platform(),
                "torch": torch.__version__, "load_average_at_end": os.getloadavg()}  # fmt: skip
     note = " ".join(sys.argv[1:])
-    write_runs(args.out, [{**r, "machine": machine, "budget_scale": args.budget_scale, "note": note} for r in results])
+    write_runs(
+        args.out,
+        [{**r, "machine": machine, "budget_scale": args.budget_scale, "note": note} for r in results],
+    )
     print(f"wrote {args.out}")
 
 

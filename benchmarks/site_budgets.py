@@ -51,8 +51,15 @@ API_PAGE = "object-detection/ssd.md"  # figures, claims and mkdocstrings blocks
 SECTION = "## Site build and page budgets"
 BUDGETS = {"cold_build_s": 20.0, "warm_rebuild_s": 3.0, "page_kb": 400.0, "interactive_ms": 1000.0}  # issue 8
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
 
 
@@ -78,8 +85,13 @@ def cold_build(site_dir: Path) -> tuple[float, float]:
     shutil.rmtree(site_dir, ignore_errors=True)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site_dir)],
-                            cwd=REPO, env=ENV, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site_dir)],
+        cwd=REPO,
+        env=ENV,
+        capture_output=True,
+        text=True,
+    )
     elapsed = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if result.returncode != 0:
@@ -113,7 +125,9 @@ def _page_url(base: str, page: str) -> str:
     return base + page.removesuffix(".md").removesuffix("index") + ("" if page.endswith("index.md") else "/")
 
 
-def warm_rebuilds(runs: int, pages: list[str], flags: list[str], locale: str | None = None) -> dict[str, list[float]]:
+def warm_rebuilds(
+    runs: int, pages: list[str], flags: list[str], locale: str | None = None
+) -> dict[str, list[float]]:
     """Per page, seconds from editing it to the served page showing the edit, in one `mkdocs serve`
     session started with `flags`, of both languages or of `locale` only (`make preview` sets
     `PAPERZOO_LOCALE`); the pages are edited in turn, `runs` times each."""
@@ -125,8 +139,13 @@ def warm_rebuilds(runs: int, pages: list[str], flags: list[str], locale: str | N
         prefix = urllib.parse.urlsplit(site_url.group(1)).path if site_url else "/"
         base = f"http://127.0.0.1:{port}{prefix.rstrip('/')}/"
         env = {**ENV, "PAPERZOO_LOCALE": locale} if locale else ENV
-        server = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{port}", *flags],
-                                  cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        server = subprocess.Popen(
+            [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{port}", *flags],
+            cwd=root,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             deadline = time.perf_counter() + 600
             while _get(_page_url(base, pages[0])) is None:
@@ -140,7 +159,9 @@ def warm_rebuilds(runs: int, pages: list[str], flags: list[str], locale: str | N
                     token = f"paperzoo-rebuild-{run}-{time.time_ns()}"
                     time.sleep(1.0)  # let the watcher settle after the previous build
                     start = time.perf_counter()
-                    (root / "docs" / page).write_text(f"{originals[page]}\n<!-- {token} -->\n", encoding="utf-8")
+                    (root / "docs" / page).write_text(
+                        f"{originals[page]}\n<!-- {token} -->\n", encoding="utf-8"
+                    )
                     while token not in (_get(_page_url(base, page)) or ""):
                         if time.perf_counter() - start > 120:
                             raise SystemExit(f"{page} was not rebuilt within 120 s")
@@ -216,14 +237,17 @@ def _plotly_js_alone(browser, base: str, uri: str) -> float:
     context = browser.new_context()
     page = context.new_page()
     page.goto(base + "404.html", wait_until="load")
-    elapsed = page.evaluate("""async (src) => {
+    elapsed = page.evaluate(
+        """async (src) => {
         const start = performance.now();
         await new Promise((resolve, reject) => {
             const script = Object.assign(document.createElement("script"), {src, onload: resolve, onerror: reject});
             document.head.appendChild(script);
         });
         return performance.now() - start;
-    }""", base + uri)
+    }""",
+        base + uri,
+    )
     context.close()
     return elapsed
 
@@ -232,11 +256,16 @@ def figure_build_cpu() -> tuple[float, int]:
     """CPU seconds to build every figure the docs embed, once each, in a fresh process (imports of
     torch and the models included), and the number of figures."""
     fence = re.compile(r"^```plotly[ \t]*\n\s*(\S+)\s*\n```", re.MULTILINE)
-    targets = sorted({t for md in (REPO / "docs").rglob("*.md") for t in fence.findall(md.read_text(encoding="utf-8"))})
-    code = ("import sys, time; from paperzoo_site.plotly_fence import render_figure; "
-            "[render_figure(t) for t in sys.argv[1:]]; print(time.process_time())")
-    result = subprocess.run([sys.executable, "-c", code, *targets], cwd=REPO, env=ENV, capture_output=True,
-                            text=True, check=True)
+    targets = sorted(
+        {t for md in (REPO / "docs").rglob("*.md") for t in fence.findall(md.read_text(encoding="utf-8"))}
+    )
+    code = (
+        "import sys, time; from paperzoo_site.plotly_fence import render_figure; "
+        "[render_figure(t) for t in sys.argv[1:]]; print(time.process_time())"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, *targets], cwd=REPO, env=ENV, capture_output=True, text=True, check=True
+    )
     return float(result.stdout.strip().splitlines()[-1]), len(targets)
 
 
@@ -270,14 +299,20 @@ def time_to_interactive(site_dir: Path, pages: list[str], bundles: list[str], ru
     from paperzoo_site.plotly_asset import full_bundle
 
     full = full_bundle().source
-    servers = {"site": _serve(site_dir, {}),
-               "full bundle": _serve(site_dir, {f"/{uri}": str(full) for uri in bundles})}
+    servers = {
+        "site": _serve(site_dir, {}),
+        "full bundle": _serve(site_dir, {f"/{uri}": str(full) for uri in bundles}),
+    }
     bases = {key: f"http://127.0.0.1:{server.server_address[1]}/" for key, server in servers.items()}
     results: dict[str, dict] = {"site": {}, "full bundle": {}, "ready": {}, "alone": {}}
-    alone = {f"`{Path(uri).name}` ({(site_dir / uri).stat().st_size / 1e6:.1f} MB)": (bases["site"], uri)
-             for uri in bundles}
-    alone[f"the full `plotly.min.js` ({full.stat().st_size / 1e6:.1f} MB)"] = (bases["full bundle"],
-                                                                             bundles[0])
+    alone = {
+        f"`{Path(uri).name}` ({(site_dir / uri).stat().st_size / 1e6:.1f} MB)": (bases["site"], uri)
+        for uri in bundles
+    }
+    alone[f"the full `plotly.min.js` ({full.stat().st_size / 1e6:.1f} MB)"] = (
+        bases["full bundle"],
+        bundles[0],
+    )
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -321,11 +356,15 @@ def markdown_section(results: dict[str, object]) -> str:
         f"{'✓' if results['cold_s'] <= BUDGETS['cold_build_s'] else '✗'} |",
         f"| Same build, CPU time (user + system) of MkDocs and its figure worker | – | "
         f"{results['cold_cpu_s']:.1f} s | |",
-        *(f"| Warm rebuild in `make serve` (`mkdocs serve {' '.join(results['serve_flags'])}`, both languages) "
-          f"after editing {what} | ≤ {BUDGETS['warm_rebuild_s']:g} s | {results['warm'][page]:.1f} s "
-          f"({results['warm_runs']} edits) | {'✓' if results['warm'][page] <= BUDGETS['warm_rebuild_s'] else '✗'} |"
-          for page, what in ((TEXT_PAGE, f"a text page (`{TEXT_PAGE}`)"),
-                             (API_PAGE, f"a page with figures and API blocks (`{API_PAGE}`)"))),
+        *(
+            f"| Warm rebuild in `make serve` (`mkdocs serve {' '.join(results['serve_flags'])}`, both languages) "
+            f"after editing {what} | ≤ {BUDGETS['warm_rebuild_s']:g} s | {results['warm'][page]:.1f} s "
+            f"({results['warm_runs']} edits) | {'✓' if results['warm'][page] <= BUDGETS['warm_rebuild_s'] else '✗'} |"
+            for page, what in (
+                (TEXT_PAGE, f"a text page (`{TEXT_PAGE}`)"),
+                (API_PAGE, f"a page with figures and API blocks (`{API_PAGE}`)"),
+            )
+        ),
         f"| For reference: full rebuild of the site on every edit (`make serve SERVE_FLAGS=`), text page | – | "
         f"{results['full']:.1f} s | |",
         f"| Same, one language (`make preview SERVE_FLAGS=`, English) | – | {results['full_en']:.1f} s | |",
@@ -349,30 +388,35 @@ def markdown_section(results: dict[str, object]) -> str:
         "Every figure today is scatter and bar. On this machine, fetching and running a bundle alone on an "
         f"empty page, the floor under a figure page's time to first plot, takes: {'; '.join(floors)}. The "
         "last column below is, for reference, the same page with the full bundle served in place of the one "
-        "it loads, measured alternately with it. \"plotly.js ready\" is when the page's bundle had run (it "
+        'it loads, measured alternately with it. "plotly.js ready" is when the page\'s bundle had run (it '
         "sets `window.Plotly`; the parser reaches it after the stylesheets and the header); the rest, up to "
         "the first `plotly_afterplot`, is the first figure's `Plotly.newPlot`, which on any page includes "
         "V8 compiling, on first use, the plotly.js functions a plot runs: the first plot of a page costs "
         "two to three times what the same figure costs when drawn second.",
     ]
-    figure_rows = ["| Figure page | Figures | HTML | plotly.js ready (median) | First `plotly_afterplot` (median) "
-                   "| With the full bundle |", "|---|---|---|---|---|---|"]
+    figure_rows = [
+        "| Figure page | Figures | HTML | plotly.js ready (median) | First `plotly_afterplot` (median) "
+        "| With the full bundle |",
+        "|---|---|---|---|---|---|",
+    ]
     for name, (size, count) in sizes["figure_pages"].items():
         medians = [results["tti"][key].get(name) for key in ("ready", "site", "full bundle")]
         cells = [f"{statistics.median(t):.0f} ms" if t else "–" for t in medians]
         figure_rows.append(f"| `{name}` | {count} | {size / 1e3:.0f} KB | {' | '.join(cells)} |")
-    return "\n".join([
-        SECTION,
-        "",
-        f"Measured by `benchmarks/site_budgets.py` on {results['machine']} ({results['date']}), "
-        f"{sizes['pages']} HTML pages, {sizes['site_mb']:.1f} MB in all. Chromium is Debian's "
-        "`/usr/bin/chromium`, headless, on a site served from 127.0.0.1.",
-        "",
-        *rows,
-        "",
-        *figure_rows,
-        "",
-    ])
+    return "\n".join(
+        [
+            SECTION,
+            "",
+            f"Measured by `benchmarks/site_budgets.py` on {results['machine']} ({results['date']}), "
+            f"{sizes['pages']} HTML pages, {sizes['site_mb']:.1f} MB in all. Chromium is Debian's "
+            "`/usr/bin/chromium`, headless, on a site served from 127.0.0.1.",
+            "",
+            *rows,
+            "",
+            *figure_rows,
+            "",
+        ]
+    )
 
 
 def write_docs(section: str) -> None:
@@ -393,20 +437,26 @@ def main() -> int:
         site_dir = Path(tmp) / "site"
         builds = [cold_build(site_dir) for _ in range(args.runs)]
         cold, cold_cpu = [wall for wall, _ in builds], [cpu for _, cpu in builds]
-        print(f"cold build --strict: median {statistics.median(cold):.1f} s wall, "
-              f"{statistics.median(cold_cpu):.1f} s CPU ({', '.join(f'{w:.1f}/{c:.1f}' for w, c in builds)})")
+        print(
+            f"cold build --strict: median {statistics.median(cold):.1f} s wall, "
+            f"{statistics.median(cold_cpu):.1f} s CPU ({', '.join(f'{w:.1f}/{c:.1f}' for w, c in builds)})"
+        )
         sizes = page_sizes(site_dir)
         name, size = sizes["largest"]
-        print(f"pages: {sizes['pages']}, largest {name} {size / 1e3:.0f} KB; plotly.js only on figure pages: "
-              f"{sizes['plotly_only_on_figure_pages']}; copies: {sizes['plotly_js_files']}")
+        print(
+            f"pages: {sizes['pages']}, largest {name} {size / 1e3:.0f} KB; plotly.js only on figure pages: "
+            f"{sizes['plotly_only_on_figure_pages']}; copies: {sizes['plotly_js_files']}"
+        )
         tti_load = os.getloadavg()[0]
         print(f"load average before the browser runs: {tti_load:.1f}")
-        tti = time_to_interactive(site_dir, list(sizes["figure_pages"]), sizes["plotly_bundles_loaded"],
-                                  args.runs)
+        tti = time_to_interactive(
+            site_dir, list(sizes["figure_pages"]), sizes["plotly_bundles_loaded"], args.runs
+        )
         for key, times_by_name in tti.items():
             for name, times in times_by_name.items():
                 what = {"alone": f"plotly.js alone, {name}", "ready": f"plotly.js ready, {name}"}.get(
-                    key, f"first plotly_afterplot ({key}), {name}")
+                    key, f"first plotly_afterplot ({key}), {name}"
+                )
                 each = ", ".join(f"{t:.0f}" for t in times)
                 print(f"{what}: median {statistics.median(times):.0f} ms ({each})")
     figure_cpu, figure_count = figure_build_cpu()
@@ -415,19 +465,33 @@ def main() -> int:
     warm = warm_rebuilds(args.runs, [TEXT_PAGE, API_PAGE], flags)
     full = warm_rebuilds(args.runs, [TEXT_PAGE], [])[TEXT_PAGE]
     full_en = warm_rebuilds(args.runs, [TEXT_PAGE], [], locale="en")[TEXT_PAGE]
-    for label, times in (*((f"make serve ({' '.join(flags)}), {page}", t) for page, t in warm.items()),
-                         ("full rebuild, both languages", full), ("full rebuild, English only", full_en)):
-        print(f"warm rebuild in mkdocs serve, {label}: median {statistics.median(times):.2f} s "
-              f"({', '.join(f'{t:.2f}' for t in times)})")
+    for label, times in (
+        *((f"make serve ({' '.join(flags)}), {page}", t) for page, t in warm.items()),
+        ("full rebuild, both languages", full),
+        ("full rebuild, English only", full_en),
+    ):
+        print(
+            f"warm rebuild in mkdocs serve, {label}: median {statistics.median(times):.2f} s "
+            f"({', '.join(f'{t:.2f}' for t in times)})"
+        )
     results = {
-        "cold_s": statistics.median(cold), "cold_cpu_s": statistics.median(cold_cpu), "cold_runs": len(cold),
+        "cold_s": statistics.median(cold),
+        "cold_cpu_s": statistics.median(cold_cpu),
+        "cold_runs": len(cold),
         "load": os.getloadavg()[0],
-        "warm": {page: statistics.median(times) for page, times in warm.items()}, "warm_runs": args.runs,
-        "serve_flags": flags, "full": statistics.median(full), "full_en": statistics.median(full_en),
-        "sizes": sizes, "tti": tti, "tti_load": tti_load,
+        "warm": {page: statistics.median(times) for page, times in warm.items()},
+        "warm_runs": args.runs,
+        "serve_flags": flags,
+        "full": statistics.median(full),
+        "full_en": statistics.median(full_en),
+        "sizes": sizes,
+        "tti": tti,
+        "tti_load": tti_load,
         "interactive_ms": max((statistics.median(t) for t in tti["site"].values()), default=float("nan")),
-        "figure_cpu_s": figure_cpu, "figures": figure_count,
-        "machine": machine(), "date": time.strftime("%Y-%m-%d"),
+        "figure_cpu_s": figure_cpu,
+        "figures": figure_count,
+        "machine": machine(),
+        "date": time.strftime("%Y-%m-%d"),
     }
     if args.write_docs:
         write_docs(markdown_section(results))

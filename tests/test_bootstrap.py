@@ -52,8 +52,8 @@ def _fake_python(tmp_path: Path, prelude: str) -> Path:
     """An executable that behaves like `python SCRIPT` on an interpreter faked by `prelude`."""
     fake = tmp_path / "fake-python"
     fake.write_text(
-        f"#!/bin/sh\nexec {sys.executable} -c \"{prelude}; import runpy, sys; sys.argv = sys.argv[1:]; "
-        "runpy.run_path(sys.argv[0], run_name='__main__')\" \"$@\"\n",
+        f'#!/bin/sh\nexec {sys.executable} -c "{prelude}; import runpy, sys; sys.argv = sys.argv[1:]; '
+        'runpy.run_path(sys.argv[0], run_name=\'__main__\')" "$@"\n',
         encoding="utf-8",
     )
     fake.chmod(0o755)
@@ -61,20 +61,36 @@ def _fake_python(tmp_path: Path, prelude: str) -> Path:
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
-@pytest.mark.parametrize(("prelude", "sentence"), [
-    (OLD_PYTHON, "needs Python 3.10 or newer"),
-    (NO_ENSUREPIP, "lacks the venv/ensurepip modules"),
-], ids=["old-python", "no-ensurepip"])
+@pytest.mark.parametrize(
+    ("prelude", "sentence"),
+    [
+        (OLD_PYTHON, "needs Python 3.10 or newer"),
+        (NO_ENSUREPIP, "lacks the venv/ensurepip modules"),
+    ],
+    ids=["old-python", "no-ensurepip"],
+)
 @pytest.mark.parametrize("target", ["test", "serve"])
-def test_readme_commands_stop_before_creating_the_venv(tmp_path: Path, target: str, prelude: str, sentence: str):
+def test_readme_commands_stop_before_creating_the_venv(
+    tmp_path: Path, target: str, prelude: str, sentence: str
+):
     # A fresh clone's files that `make test` / `make serve` read before it creates .venv; no .venv here yet.
     clone = tmp_path / "clone"
-    for name in ("Makefile", "pyproject.toml", "tools/check_python.py", "tools/site/pyproject.toml",
-                 "requirements/constraints.txt"):
+    for name in (
+        "Makefile",
+        "pyproject.toml",
+        "tools/check_python.py",
+        "tools/site/pyproject.toml",
+        "requirements/constraints.txt",
+    ):
         (clone / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO_ROOT / name, clone / name)
-    result = subprocess.run(["make", target, f"PYTHON={_fake_python(tmp_path, prelude)}"], cwd=clone,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        ["make", target, f"PYTHON={_fake_python(tmp_path, prelude)}"],
+        cwd=clone,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode != 0
     assert sentence in result.stderr
     assert not (clone / ".venv").exists()

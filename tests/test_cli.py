@@ -33,10 +33,15 @@ def test_list_shows_the_models_and_with_weights_their_tags(capsys):
     assert [line.split()[0] for line in lines] == ["mobilenet_v2", "ssd300_vgg16", "ssd512_vgg16"]
     assert lines[1].split()[1:3] == ["detection", "arXiv:1512.02325"]
     assert main(["list", "--weights", "--task", "classification", "mobilenet*"]) == 0
-    assert capsys.readouterr().out.splitlines()[1].split(None, 2)[2] == "IMAGENET1K_V1, IMAGENET1K_V2 (default)"
+    assert (
+        capsys.readouterr().out.splitlines()[1].split(None, 2)[2] == "IMAGENET1K_V1, IMAGENET1K_V2 (default)"
+    )
     assert main(["list", "--pretrained", "--task", "detection", "--json", "--weights"]) == 0
     (row,) = json.loads(capsys.readouterr().out)
-    assert row["name"] == "ssd300_vgg16" and {"tag": "COCO_V1", "part": "model", "default": True} in row["weights"]
+    assert (
+        row["name"] == "ssd300_vgg16"
+        and {"tag": "COCO_V1", "part": "model", "default": True} in row["weights"]
+    )
 
 
 def test_weights_lists_every_entry_with_its_metadata(capsys):
@@ -44,7 +49,9 @@ def test_weights_lists_every_entry_with_its_metadata(capsys):
     rows = json.loads(capsys.readouterr().out)
     assert len(rows) == len(paperzoo.list_weights())
     ssd = next(r for r in rows if (r["model"], r["tag"]) == ("ssd300_vgg16", "COCO_V1"))
-    assert ssd["sha256"] == "b556d3b4" and ssd["metrics"] == {"box_map": 25.1} and ssd["file_size_mb"] == 135.988
+    assert (
+        ssd["sha256"] == "b556d3b4" and ssd["metrics"] == {"box_map": 25.1} and ssd["file_size_mb"] == 135.988
+    )
     assert main(["weights", "mobilenet_v2"]) == 0
     table = capsys.readouterr().out.splitlines()
     assert table[2].split()[:3] == ["mobilenet_v2", "IMAGENET1K_V2*", "13.6"]

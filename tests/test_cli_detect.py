@@ -27,7 +27,9 @@ def published_file(tmp_path, monkeypatch, torchvision_ssd):
 
 
 @pytest.mark.slow
-def test_detect_with_weights_writes_coco_results_equal_to_torchvision(tmp_path, published_file, torchvision_ssd):
+def test_detect_with_weights_writes_coco_results_equal_to_torchvision(
+    tmp_path, published_file, torchvision_ssd
+):
     generator = torch.Generator().manual_seed(3)
     pixels = (torch.rand(3, 240, 320, generator=generator) * 255).to(torch.uint8)
     Image.fromarray(pixels.permute(1, 2, 0).numpy()).save(tmp_path / "street.png")
@@ -39,7 +41,8 @@ def test_detect_with_weights_writes_coco_results_equal_to_torchvision(tmp_path, 
 
     report = json.loads((tmp_path / "out" / "detections.json").read_text())
     assert [image["results"] for image in report["images"]] == [
-        str(tmp_path / "out" / "street.json"), str(tmp_path / "out" / "mirror.json")
+        str(tmp_path / "out" / "street.json"),
+        str(tmp_path / "out" / "mirror.json"),
     ]
     assert report["categories"][0] == {"id": 1, "name": "person"}  # COCO's 91 ids, names from the weights
     results = json.loads((tmp_path / "out" / "street.json").read_text())

@@ -86,7 +86,9 @@ def test_checkpoint_of_another_model_is_refused(tmp_path, tiny_registry, capsys)
 
 
 def test_recipes_for_real_data_start_from_imagenet_backbones_and_shapes_from_scratch():
-    assert paperzoo.training.default_recipe("ssd300_vgg16", "voc:/data/VOCdevkit").backbone_weights == "DEFAULT"
+    assert (
+        paperzoo.training.default_recipe("ssd300_vgg16", "voc:/data/VOCdevkit").backbone_weights == "DEFAULT"
+    )
     assert paperzoo.training.default_recipe("ssd512_vgg16", "coco:/data/coco").backbone_weights == "DEFAULT"
     assert paperzoo.training.default_recipe("rfcn_resnet18", "shapes").backbone_weights is None
 

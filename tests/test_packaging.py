@@ -32,7 +32,9 @@ def dists(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     # --no-isolation: the build backend (hatchling) is already in this environment and no index is needed.
     result = subprocess.run(
         [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(REPO_ROOT)],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     wheels, sdists = sorted(out.glob("*.whl")), sorted(out.glob("*.tar.gz"))
@@ -66,12 +68,19 @@ def test_wheel_declares_the_console_script_and_metadata(dists: dict[str, Path]):
     assert "paperzoo = paperzoo.cli:main" in entry_points
     metadata = wheel.read(f"{dist_info}METADATA").decode()
     assert "Requires-Python: >=3.10" in metadata
-    requirements = [line.split(":", 1)[1].strip() for line in metadata.splitlines()
-                    if line.startswith("Requires-Dist:") and "extra ==" not in line]
+    requirements = [
+        line.split(":", 1)[1].strip()
+        for line in metadata.splitlines()
+        if line.startswith("Requires-Dist:") and "extra ==" not in line
+    ]
     # Runtime dependencies stay small; docs and test tools are extras. Pillow reads images,
     # safetensors reads published weights (timm's).
     assert sorted(req.split(">")[0].split("=")[0].split("<")[0] for req in requirements) == [
-        "pillow", "safetensors", "torch", "torchvision", "tqdm"
+        "pillow",
+        "safetensors",
+        "torch",
+        "torchvision",
+        "tqdm",
     ]
 
 
@@ -80,8 +89,11 @@ def test_sdist_has_the_sources_and_no_build_junk(dists: dict[str, Path]):
         names = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}
     for required in ("pyproject.toml", "README.md", "LICENSE", "paperzoo/__init__.py", "paperzoo/py.typed"):
         assert required in names
-    junk = [name for name in names if name.split("/")[0] in {".venv", "site", "dist", "build", ".git"}
-            or "__pycache__" in name]
+    junk = [
+        name
+        for name in names
+        if name.split("/")[0] in {".venv", "site", "dist", "build", ".git"} or "__pycache__" in name
+    ]
     assert not junk, junk
 
 
@@ -107,23 +119,46 @@ def test_the_sdist_holds_only_tests_that_pass_from_it(dists: dict[str, Path], tm
 def test_wheel_installs_and_imports_from_a_target_folder(dists: dict[str, Path], tmp_path: Path):
     target = tmp_path / "target"
     install = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "--disable-pip-version-check",
-         "--quiet", "--target", str(target), str(dists["wheel"])],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--no-index",
+            "--disable-pip-version-check",
+            "--quiet",
+            "--target",
+            str(target),
+            str(dists["wheel"]),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert install.returncode == 0, install.stdout + install.stderr
     # cwd is the empty tmp folder and PYTHONPATH leads, so the import cannot come from the repository.
     env = {**os.environ, "PYTHONPATH": str(target)}
     probe = subprocess.run(
         [sys.executable, "-c", "import paperzoo; print(paperzoo.__version__); print(paperzoo.__file__)"],
-        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
     )
     assert probe.returncode == 0, probe.stderr
     version, location = probe.stdout.split()
     assert version == paperzoo.__version__
     assert Path(location).is_relative_to(target)
-    script = subprocess.run([str(target / "bin" / "paperzoo"), "--version"], capture_output=True, text=True,
-                            cwd=tmp_path, env=env, timeout=120)
+    script = subprocess.run(
+        [str(target / "bin" / "paperzoo"), "--version"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
+    )
     assert script.returncode == 0, script.stderr
     assert script.stdout.strip() == f"paperzoo {paperzoo.__version__}"
 
@@ -163,7 +198,9 @@ def plain_install(dists: dict[str, Path], tmp_path_factory: pytest.TempPathFacto
             source = Path(dist.locate_file(top))
             if source.exists() and not (deps / top).exists() and top not in ("__pycache__", "bin"):
                 (deps / top).symlink_to(source)
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root / "env")], check=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(root / "env")], check=True, timeout=120
+    )
     (site_packages,) = (root / "env" / "lib").glob("python3*/site-packages")
     (site_packages / "runtime-deps.pth").write_text(f"{deps}\n")
     install = subprocess.run(
@@ -176,7 +213,9 @@ def plain_install(dists: dict[str, Path], tmp_path_factory: pytest.TempPathFacto
 
 
 def _plain(env: Path, *argv: str, cwd: Path, code: str | None = None) -> subprocess.CompletedProcess:
-    command = [str(env / "bin" / "python"), "-c", code, *argv] if code else [str(env / "bin" / "paperzoo"), *argv]
+    command = (
+        [str(env / "bin" / "python"), "-c", code, *argv] if code else [str(env / "bin" / "paperzoo"), *argv]
+    )
     return subprocess.run(command, capture_output=True, text=True, cwd=cwd, timeout=900,
                           env={**os.environ, "PYTHONPATH": "", "TQDM_DISABLE": "1"})  # fmt: skip
 
@@ -208,7 +247,10 @@ def test_every_command_works_after_a_plain_install(plain_install: Path, tmp_path
 
     torch.manual_seed(0)
     weights_file = tmp_path / "ssd300_vgg16_coco-b556d3b4.pth"
-    torch.save(torchvision.models.detection.ssd300_vgg16(weights=None, weights_backbone=None).state_dict(), weights_file)
+    torch.save(
+        torchvision.models.detection.ssd300_vgg16(weights=None, weights_backbone=None).state_dict(),
+        weights_file,
+    )
     Image.new("RGB", (96, 64), (120, 30, 200)).save(tmp_path / "photo.jpg")
     detect = run(str(weights_file), "detect", "photo.jpg", "--model", "ssd300_vgg16", "--weights", "COCO_V1",
                  "--weights-file", str(weights_file), "--score-threshold", "0", "-o", "out", code=_DETECT_WITH_LOCAL_WEIGHTS)  # fmt: skip
@@ -229,6 +271,8 @@ def test_every_command_works_after_a_plain_install(plain_install: Path, tmp_path
     assert export.returncode == 2 and export.stderr == (
         "paperzoo export: error: ONNX export needs onnxscript, which is not installed: pip install 'paperzoo[deploy]'\n"
     )
-    assert run("export", "mobilenet_v2", "--format", "pt2", "--out", "m.pt2").returncode == 0  # torch.export: core
+    assert (
+        run("export", "mobilenet_v2", "--format", "pt2", "--out", "m.pt2").returncode == 0
+    )  # torch.export: core
     coco = run("train", "--data", f"coco:{tmp_path}", "--out", "run2", *tiny)
     assert coco.returncode == 2 and "pip install 'paperzoo[coco]'" in coco.stderr, coco.stderr

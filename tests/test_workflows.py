@@ -28,8 +28,12 @@ def _tool(name: str) -> str:
 
 
 def _zizmor(path: Path) -> tuple[subprocess.CompletedProcess, list[dict]]:
-    result = subprocess.run([_tool("zizmor"), "--offline", "--format", "json", str(path)],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [_tool("zizmor"), "--offline", "--format", "json", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     return result, json.loads(result.stdout or "[]")
 
 
@@ -70,8 +74,12 @@ def test_zizmor_catches_a_dangerous_workflow(tmp_path: Path):
     ids=["workflows", "dependabot"],
 )
 def test_files_match_githubs_schema(schema: str, files: list[Path]):
-    result = subprocess.run([_tool("check-jsonschema"), "--builtin-schema", schema, *map(str, files)],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [_tool("check-jsonschema"), "--builtin-schema", schema, *map(str, files)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -98,12 +106,18 @@ def test_ci_runs_tests_docs_and_wheel_on_push_and_pull_request():
     workflow = _load(GITHUB / "workflows" / "ci.yml")
     assert set(workflow["on"]) == {"push", "pull_request"}
     assert set(workflow["jobs"]) == {"tests", "docs", "wheel"}
-    runs = {name: " ".join(step.get("run", "") for step in job["steps"]) for name, job in workflow["jobs"].items()}
+    runs = {
+        name: " ".join(step.get("run", "") for step in job["steps"]) for name, job in workflow["jobs"].items()
+    }
     assert ".ci/run" in runs["tests"] and "chromium" in runs["tests"]
     assert "make docs" in runs["docs"]
     assert "python -m build" in runs["wheel"]
-    uploads = {step["with"]["path"] for job in workflow["jobs"].values() for step in job["steps"]
-               if step.get("uses", "").startswith("actions/upload-artifact@")}
+    uploads = {
+        step["with"]["path"]
+        for job in workflow["jobs"].values()
+        for step in job["steps"]
+        if step.get("uses", "").startswith("actions/upload-artifact@")
+    }
     assert uploads == {"site/", "dist/", "test-artifacts/"}  # the last: screenshots of failed browser tests
     for job in workflow["jobs"].values():
         assert job["permissions"] == {"contents": "read"}

@@ -2,6 +2,7 @@
 
 Kept to syntax that Python 2.7 and 3.0+ can parse, so that an old interpreter reaches the message.
 """
+
 import sys
 
 REQUIRED = (3, 10)

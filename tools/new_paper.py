@@ -29,7 +29,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--section", required=True, help="taxonomy section slug, e.g. object-detection")
     parser.add_argument("--slug", help="page name (default: from the title before its colon)")
     parser.add_argument(
-        "--short-title", help='name in the navigation and on the page, e.g. "ResNet" (default: the title before its colon)'
+        "--short-title",
+        help='name in the navigation and on the page, e.g. "ResNet" (default: the title before its colon)',
     )
     parser.add_argument("--root", type=Path, default=ROOT, help="repository root (default: this checkout)")
     args = parser.parse_args(argv)

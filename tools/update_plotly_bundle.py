@@ -32,8 +32,9 @@ TRACES_LINE = re.compile(r"^Contains trace modules (?P<names>.+)\.$", re.MULTILI
 
 def npm_pack(version: str, directory: Path) -> tuple[Path, str]:
     """Download the package tarball with npm; return its path and the registry's integrity string."""
-    result = subprocess.run(["npm", "pack", f"{PACKAGE}@{version}", "--json"], cwd=directory,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        ["npm", "pack", f"{PACKAGE}@{version}", "--json"], cwd=directory, capture_output=True, text=True
+    )
     if result.returncode != 0:
         raise SystemExit(f"npm pack {PACKAGE}@{version} failed:\n{result.stderr}")
     (packed,) = json.loads(result.stdout)
@@ -47,8 +48,9 @@ def read_package(tarball: Path, version: str) -> dict[str, bytes]:
         members = {name: archive.extractfile(name).read() for name in names}
     metadata = json.loads(members["package/package.json"])
     if (metadata["name"], metadata["version"]) != (PACKAGE, version):
-        raise SystemExit(f"npm returned {metadata['name']}@{metadata['version']}, "
-                         f"expected {PACKAGE}@{version}")
+        raise SystemExit(
+            f"npm returned {metadata['name']}@{metadata['version']}, expected {PACKAGE}@{version}"
+        )
     header = members[BUNDLE_IN_PACKAGE][:200].decode("utf-8")
     if f"plotly.js (basic - minified) v{version}\n" not in header:
         raise SystemExit(f"{BUNDLE_IN_PACKAGE} does not announce plotly.js v{version}: {header!r}")
@@ -58,8 +60,9 @@ def read_package(tarball: Path, version: str) -> dict[str, bytes]:
 def trace_types(readme: str) -> list[str]:
     found = TRACES_LINE.search(readme)
     if found is None:
-        raise SystemExit(f"the {PACKAGE} README no longer lists its trace modules; read it and update "
-                         "TRACES_LINE")
+        raise SystemExit(
+            f"the {PACKAGE} README no longer lists its trace modules; read it and update TRACES_LINE"
+        )
     return sorted(re.findall(r"`([a-z0-9]+)`", found["names"]))
 
 

@@ -223,7 +223,9 @@ def _run_counted(model: nn.Module, inputs: Inputs) -> tuple[int, dict[nn.Module,
     skipping = shape_preserving_layers_skipped(model) if on_meta else contextlib.nullcontext()
     try:
         with mode, torch.no_grad(), skipping:
-            output = inputs(model) if callable(inputs) and not isinstance(inputs, nn.Module) else model(inputs)
+            output = (
+                inputs(model) if callable(inputs) and not isinstance(inputs, nn.Module) else model(inputs)
+            )
     finally:
         for handle in handles:
             handle.remove()
@@ -236,7 +238,13 @@ def _identity(tensor: torch.Tensor) -> torch.Tensor:
 
 # Layers that do no multiply-accumulate and keep their input's shape: batch norm and elementwise activations.
 _SHAPE_PRESERVING = (
-    nn.modules.batchnorm._BatchNorm, nn.ReLU, nn.Hardtanh, nn.Hardswish, nn.Hardsigmoid, nn.SiLU, nn.Sigmoid,
+    nn.modules.batchnorm._BatchNorm,
+    nn.ReLU,
+    nn.Hardtanh,
+    nn.Hardswish,
+    nn.Hardsigmoid,
+    nn.SiLU,
+    nn.Sigmoid,
 )
 
 
@@ -252,7 +260,9 @@ def shape_preserving_layers_skipped(model: nn.Module) -> Iterator[None]:
     block, so use it only where values do not matter.
     """
     skipped = [
-        module for module in model.modules() if isinstance(module, _SHAPE_PRESERVING) and "forward" not in module.__dict__
+        module
+        for module in model.modules()
+        if isinstance(module, _SHAPE_PRESERVING) and "forward" not in module.__dict__
     ]
     for module in skipped:
         module.forward = _identity

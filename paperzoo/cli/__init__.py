@@ -96,7 +96,9 @@ def describe_user_error(exc: BaseException) -> str | None:
         )
     elif isinstance(exc, OSError) and exc.strerror and exc.filename is not None:
         message = f"{exc.filename}: {exc.strerror}"
-    elif isinstance(exc, (CliError, ValueError, TypeError, OSError, FloatingPointError, MissingExtraError, WeightsError)):
+    elif isinstance(
+        exc, (CliError, ValueError, TypeError, OSError, FloatingPointError, MissingExtraError, WeightsError)
+    ):
         message = str(exc) or type(exc).__name__
     else:
         return None
@@ -114,7 +116,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     prefix = f"paperzoo {args.command}"
     try:
         with warnings.catch_warnings():  # restores the hook on return: main() may run inside a program
-            warnings.showwarning = lambda message, *_, **__: print(f"{prefix}: warning: {message}", file=sys.stderr)
+            warnings.showwarning = lambda message, *_, **__: print(
+                f"{prefix}: warning: {message}", file=sys.stderr
+            )
             return int(args._run(args) or 0)
     except KeyboardInterrupt as exc:
         notes = "; ".join(getattr(exc, "__notes__", None) or [])

@@ -27,7 +27,9 @@ if TYPE_CHECKING:
     import torch
 
 NAME = "detect"
-HELP = "Detect objects in images with published weights or a trained checkpoint; write annotated PNGs and JSON."
+HELP = (
+    "Detect objects in images with published weights or a trained checkpoint; write annotated PNGs and JSON."
+)
 REPORT_NAME = "detections.json"
 
 
@@ -121,7 +123,9 @@ def run(args: argparse.Namespace) -> int:
     stems = output_stems(args.images, args.out)
     args.out.mkdir(parents=True, exist_ok=True)
     index, total = [], 0
-    with tqdm(total=len(args.images), unit="image", desc="detect", disable=args.no_progress or len(args.images) == 1) as bar:
+    with tqdm(
+        total=len(args.images), unit="image", desc="detect", disable=args.no_progress or len(args.images) == 1
+    ) as bar:
         for start in range(0, len(args.images), args.batch_size):
             paths = args.images[start : start + args.batch_size]
             batch = [read_image(path) for path in paths]
@@ -129,12 +133,16 @@ def run(args: argparse.Namespace) -> int:
                 outputs = model([image.to(device) for image in batch])
             for offset, (path, image, output) in enumerate(zip(paths, batch, outputs, strict=True)):
                 image_id, stem = start + offset, stems[start + offset]
-                output = {key: value[output["scores"] >= args.score_thresh].cpu() for key, value in output.items()}
+                output = {
+                    key: value[output["scores"] >= args.score_thresh].cpu() for key, value in output.items()
+                }
                 results = coco_results(image_id, output, names)
                 captions = [f"{r['category_name']} {r['score']:.2f}" for r in results]
                 drawn = draw_bounding_boxes((image * 255).to(torch.uint8), output["boxes"], captions, width=2)
                 annotated = Image.fromarray(drawn.permute(1, 2, 0).numpy())  # (3, H, W) -> (H, W, 3)
-                write_atomically(Path(f"{stem}.png"), lambda file, picture=annotated: picture.save(file, format="PNG"))
+                write_atomically(
+                    Path(f"{stem}.png"), lambda file, picture=annotated: picture.save(file, format="PNG")
+                )
                 write_bytes_atomically(Path(f"{stem}.json"), json.dumps(results, indent=1).encode())
                 index.append({"image_id": image_id, "image": str(path), "height": image.shape[1],
                               "width": image.shape[2], "annotated": f"{stem}.png", "results": f"{stem}.json",
@@ -144,5 +152,7 @@ def run(args: argparse.Namespace) -> int:
     categories = [{"id": label, "name": name} for label, name in enumerate(names) if label > 0]
     report = {"images": index, "categories": categories, "score_threshold": args.score_thresh}
     write_bytes_atomically(args.out / REPORT_NAME, json.dumps(report, indent=2).encode())
-    print(f"{total} detections in {len(index)} images -> {args.out}/ (annotated PNGs, COCO-format JSON, {REPORT_NAME})")
+    print(
+        f"{total} detections in {len(index)} images -> {args.out}/ (annotated PNGs, COCO-format JSON, {REPORT_NAME})"
+    )
     return 0

@@ -20,7 +20,9 @@ HELP = "List the registered models (with --weights, the published weights each c
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("pattern", nargs="*", help="shell-style wildcards, e.g. 'ssd*' (any may match)")
     parser.add_argument("--task", choices=TASKS, help="only models of this task")
-    parser.add_argument("--pretrained", action="store_true", help="only models with published whole-model weights")
+    parser.add_argument(
+        "--pretrained", action="store_true", help="only models with published whole-model weights"
+    )
     parser.add_argument("--weights", action="store_true", help="also list each model's weights tags")
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
 
@@ -41,7 +43,9 @@ def run(args: argparse.Namespace) -> int:
         task = f" of task {args.task!r}" if args.task else ""
         weights = " with published weights" if args.pretrained else ""
         patterns = " ".join(map(repr, args.pattern or ["*"]))
-        raise CliError(f"no registered model{task}{weights} matches {patterns}; `paperzoo list` shows them all")
+        raise CliError(
+            f"no registered model{task}{weights} matches {patterns}; `paperzoo list` shows them all"
+        )
     if args.json:
         rows = []
         for name in names:
@@ -55,7 +59,9 @@ def run(args: argparse.Namespace) -> int:
                 "docs": entry.docs,
             }
             if args.weights:
-                row["weights"] = [{"tag": w.tag, "part": w.part, "default": w.default} for w in list_weights(name)]
+                row["weights"] = [
+                    {"tag": w.tag, "part": w.part, "default": w.default} for w in list_weights(name)
+                ]
             rows.append(row)
         print(json.dumps(rows, indent=2))
         return 0

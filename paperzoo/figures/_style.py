@@ -51,8 +51,14 @@ def plotly_go() -> Any:
 
 def axis(title: str, **overrides: Any) -> dict[str, Any]:
     """An axis with a title and the light-scheme grid colours."""
-    return {"title": {"text": title}, "gridcolor": GRID, "zerolinecolor": GRID, "linecolor": GRID,
-            "showgrid": True, **overrides}
+    return {
+        "title": {"text": title},
+        "gridcolor": GRID,
+        "zerolinecolor": GRID,
+        "linecolor": GRID,
+        "showgrid": True,
+        **overrides,
+    }
 
 
 def base_layout(title: str, *, height: int = 450, **overrides: Any) -> dict[str, Any]:
@@ -60,8 +66,17 @@ def base_layout(title: str, *, height: int = 450, **overrides: Any) -> dict[str,
     layout: dict[str, Any] = {
         "template": "none",
         # At the top left of the figure, above any control row.
-        "title": {"text": title, "x": 0.0, "xanchor": "left", "xref": "container", "y": 1.0, "yanchor": "top",
-                  "yref": "container", "pad": {"t": 10, "l": 4}, "font": {"size": 16}},
+        "title": {
+            "text": title,
+            "x": 0.0,
+            "xanchor": "left",
+            "xref": "container",
+            "y": 1.0,
+            "yanchor": "top",
+            "yref": "container",
+            "pad": {"t": 10, "l": 4},
+            "font": {"size": 16},
+        },
         "font": {"family": FONT_FAMILY, "size": 13, "color": TEXT},
         "paper_bgcolor": "rgba(0,0,0,0)",
         "plot_bgcolor": "rgba(0,0,0,0)",
@@ -77,16 +92,38 @@ def base_layout(title: str, *, height: int = 450, **overrides: Any) -> dict[str,
 def legend_below(**overrides: Any) -> dict[str, Any]:
     """A horizontal legend at the bottom of the figure, under the x axis title, never over the plot; on a
     narrow screen its entries wrap onto more rows."""
-    return {"orientation": "h", "xref": "container", "x": 0.0, "xanchor": "left", "yref": "container", "y": 0.0, "yanchor": "bottom",
-            "traceorder": "normal", "bgcolor": "rgba(0,0,0,0)", **overrides}
+    return {
+        "orientation": "h",
+        "xref": "container",
+        "x": 0.0,
+        "xanchor": "left",
+        "yref": "container",
+        "y": 0.0,
+        "yanchor": "bottom",
+        "traceorder": "normal",
+        "bgcolor": "rgba(0,0,0,0)",
+        **overrides,
+    }
 
 
-def menu(buttons: list[dict], *, active: int = 0, row: int = 0, dropdown: bool = True, **overrides: Any) -> dict:
+def menu(
+    buttons: list[dict], *, active: int = 0, row: int = 0, dropdown: bool = True, **overrides: Any
+) -> dict:
     """An updatemenu at the left edge above the plot, in control row `row` (0 is the lowest).
 
     Each button's label names the control ("Box preset: caffe_voc"), so a dropdown's header is its own
     label; a dropdown fits any screen, a button row only a few short labels.
     """
-    return {"type": "dropdown" if dropdown else "buttons", "direction": "down" if dropdown else "right",
-            "buttons": buttons, "active": active, "showactive": True, "x": 0.0, "xanchor": "left",
-            "y": 1.0, "yanchor": "bottom", "pad": {"b": MENU_ROWS[row], "t": 0, "l": 0, "r": 0}, **overrides}
+    return {
+        "type": "dropdown" if dropdown else "buttons",
+        "direction": "down" if dropdown else "right",
+        "buttons": buttons,
+        "active": active,
+        "showactive": True,
+        "x": 0.0,
+        "xanchor": "left",
+        "y": 1.0,
+        "yanchor": "bottom",
+        "pad": {"b": MENU_ROWS[row], "t": 0, "l": 0, "r": 0},
+        **overrides,
+    }

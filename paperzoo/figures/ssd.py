@@ -36,22 +36,22 @@ __all__ = ["CAPTIONS", "box_scales", "default_boxes", "matching"]
 CAPTIONS = {
     "default_boxes": {
         "en": "Pick a box preset, a feature map and a cell: every cell of a map carries the same 4 or 6 "
-              "default boxes (two squares, then a tall and a wide box per aspect ratio), and coarser maps "
-              "carry larger boxes.",
+        "default boxes (two squares, then a tall and a wide box per aspect ratio), and coarser maps "
+        "carry larger boxes.",
         "zh": "选择默认框预设、特征图和单元格：同一特征图的每个单元格都有同样的 4 或 6 个默认框（两个正方形，"
-              "每个长宽比再加一高一宽两个框），特征图越粗，框越大。",
+        "每个长宽比再加一高一宽两个框），特征图越粗，框越大。",
     },
     "box_scales": {
         "en": "The scale s_k grows linearly from the second feature map to the last; the first map (conv4_3) "
-              "gets a smaller scale of its own, and each preset sets it differently.",
+        "gets a smaller scale of its own, and each preset sets it differently.",
         "zh": "尺度 s_k 从第二个特征图到最后一个线性增长；第一个特征图（conv4_3）单独取更小的尺度，各预设取值不同。",
     },
     "matching": {
         "en": "Pick a ground-truth box: the default box with its highest IoU is matched first, whatever that "
-              "IoU, then every other default box with IoU ≥ 0.5; switch the hard negatives on to see the "
-              "3 negatives per positive with the highest confidence loss.",
+        "IoU, then every other default box with IoU ≥ 0.5; switch the hard negatives on to see the "
+        "3 negatives per positive with the highest confidence loss.",
         "zh": "选择一个真实框：与它 IoU 最高的默认框无论 IoU 多少都先被匹配，其余 IoU ≥ 0.5 的默认框也被匹配；"
-              "打开难负例，可以看到每个正例对应的 3 个置信度损失最高的负例。",
+        "打开难负例，可以看到每个正例对应的 3 个置信度损失最高的负例。",
     },
 }
 
@@ -84,9 +84,10 @@ def preset_maps(preset: str) -> tuple[MapBoxes, ...]:
     side = config.input_size
     boxes = generate_default_boxes(config, dtype=torch.float64) * side  # (A, 4) cx, cy, w, h in pixels
     maps, offset = [], 0
-    for f_k, n_k, ars in zip(config.feature_maps, num_boxes_per_location(config), config.aspect_ratios,
-                             strict=True):
-        layer = boxes[offset: offset + f_k * f_k * n_k].view(f_k * f_k, n_k, 4)  # (A_k, 4) -> (f_k², n_k, 4)
+    for f_k, n_k, ars in zip(
+        config.feature_maps, num_boxes_per_location(config), config.aspect_ratios, strict=True
+    ):
+        layer = boxes[offset : offset + f_k * f_k * n_k].view(f_k * f_k, n_k, 4)  # (A_k, 4) -> (f_k², n_k, 4)
         offset += f_k * f_k * n_k
         maps.append(MapBoxes(f_k, layer[:, 0, :2], layer[0, :, 2:], _box_names(ars)))
     assert offset == boxes.shape[0]
@@ -171,10 +172,13 @@ def state_data(preset: str, k: int, lang: str = "en") -> dict[str, list]:
         "x": [[0, side, side, 0, 0], cells_x, centres_x, squares[0], others[0]],
         "y": [[0, 0, side, side, 0], cells_y, centres_y, squares[1], others[1]],
         "text": [None, None, None, squares[2], others[2]],
-        "name": [t(f"{side}×{side} input", f"{side}×{side} 输入"),
-                 t(f"{maps.size}×{maps.size} cells", f"{maps.size}×{maps.size} 单元格"),
-                 t("cell centres (i, i)", "单元格中心 (i, i)"), t("square boxes", "正方形框"),
-                 t("aspect-ratio boxes", "长宽比框")],
+        "name": [
+            t(f"{side}×{side} input", f"{side}×{side} 输入"),
+            t(f"{maps.size}×{maps.size} cells", f"{maps.size}×{maps.size} 单元格"),
+            t("cell centres (i, i)", "单元格中心 (i, i)"),
+            t("square boxes", "正方形框"),
+            t("aspect-ratio boxes", "长宽比框"),
+        ],
         "xaxis": ["x", "x", "x", f"x{number}", f"x{number}"],
         "yaxis": ["y", "y", "y", f"y{number}", f"y{number}"],
     }
@@ -188,12 +192,25 @@ def _traces(preset: str, k: int, lang: str) -> list:
     styles = [
         {"mode": "lines", "line": {"color": PALETTE[7], "width": 2}, "hoverinfo": "skip"},
         {"mode": "lines", "line": {"color": PALETTE[7], "width": 0.5}, "hoverinfo": "skip"},
-        {"mode": "markers", "marker": {"size": 5, "color": PALETTE[5]},
-         "hovertemplate": centre + " (%{x:.1f}, %{y:.1f}) px<extra></extra>"},
-        *({"mode": "lines+markers", "line": {"color": colour, "width": 2}, "marker": {"size": 4, "color": colour},
-           "hovertemplate": "%{text}<extra></extra>"} for colour in (PALETTE[0], PALETTE[1])),
+        {
+            "mode": "markers",
+            "marker": {"size": 5, "color": PALETTE[5]},
+            "hovertemplate": centre + " (%{x:.1f}, %{y:.1f}) px<extra></extra>",
+        },
+        *(
+            {
+                "mode": "lines+markers",
+                "line": {"color": colour, "width": 2},
+                "marker": {"size": 4, "color": colour},
+                "hovertemplate": "%{text}<extra></extra>",
+            }
+            for colour in (PALETTE[0], PALETTE[1])
+        ),
     ]
-    return [go.Scatter(**{key: values[i] for key, values in data.items()}, **style) for i, style in enumerate(styles)]
+    return [
+        go.Scatter(**{key: values[i] for key, values in data.items()}, **style)
+        for i, style in enumerate(styles)
+    ]
 
 
 def _cell_slider(lang: str) -> dict:
@@ -202,23 +219,46 @@ def _cell_slider(lang: str) -> dict:
         position = j / (CELL_POSITIONS - 1)
         steps.append({"label": f"{position:.0%}", "method": "relayout", "args": [_cell_ranges(position)]})
     prefix = pick(lang, "Cell (i, i) along the diagonal: ", "对角线上的单元格 (i, i)：")
-    return {"active": CELL_POSITIONS // 2, "steps": steps, "x": 0.0, "len": 1.0, "y": -0.02,
-            "yanchor": "top", "pad": {"t": 50}, "currentvalue": {"prefix": prefix}, "font": {"size": 11}}
+    return {
+        "active": CELL_POSITIONS // 2,
+        "steps": steps,
+        "x": 0.0,
+        "len": 1.0,
+        "y": -0.02,
+        "yanchor": "top",
+        "pad": {"t": 50},
+        "currentvalue": {"prefix": prefix},
+        "font": {"size": 11},
+    }
 
 
 def _show(preset: str, k: int, lang: str) -> list:
     """`update` arguments showing map k of `preset`."""
     side = PRESETS[preset].input_size
-    return [state_data(preset, k, lang), {"xaxis.range": [0, side], "yaxis.range": [side, 0]}, list(range(len(TRACES)))]
+    return [
+        state_data(preset, k, lang),
+        {"xaxis.range": [0, side], "yaxis.range": [side, 0]},
+        list(range(len(TRACES))),
+    ]
 
 
 def _map_slider(preset: str, active: int, lang: str) -> dict:
     """The feature-map slider of `preset`: short step labels (f_k × f_k) that fit a phone's width."""
-    steps = [{"label": f"{maps.size}×{maps.size}", "method": "update", "args": _show(preset, k, lang)}
-             for k, maps in enumerate(preset_maps(preset))]
-    return {"active": active, "steps": steps, "x": 0.0, "len": 1.0, "y": 1.0, "yanchor": "bottom",
-            "pad": {"b": 10, "t": 0}, "currentvalue": {"prefix": pick(lang, "Feature map: ", "特征图：")},
-            "font": {"size": 11}}
+    steps = [
+        {"label": f"{maps.size}×{maps.size}", "method": "update", "args": _show(preset, k, lang)}
+        for k, maps in enumerate(preset_maps(preset))
+    ]
+    return {
+        "active": active,
+        "steps": steps,
+        "x": 0.0,
+        "len": 1.0,
+        "y": 1.0,
+        "yanchor": "bottom",
+        "pad": {"b": 10, "t": 0},
+        "currentvalue": {"prefix": pick(lang, "Feature map: ", "特征图：")},
+        "font": {"size": 11},
+    }
 
 
 def _overlay_axes(ranges: dict[str, list[float]]) -> dict:
@@ -228,8 +268,14 @@ def _overlay_axes(ranges: dict[str, list[float]]) -> dict:
         if name.startswith("x"):
             axes[f"xaxis{number}"] = {"overlaying": "x", "range": value, "visible": False}
         else:
-            axes[f"yaxis{number}"] = {"overlaying": "y", "range": value, "visible": False,
-                                      "scaleanchor": f"x{number}", "scaleratio": 1, "constrain": "domain"}
+            axes[f"yaxis{number}"] = {
+                "overlaying": "y",
+                "range": value,
+                "visible": False,
+                "scaleanchor": f"x{number}",
+                "scaleratio": 1,
+                "constrain": "domain",
+            }
     return axes
 
 
@@ -251,16 +297,29 @@ def default_boxes(lang: str = "en"):
         args = _show(preset, k, lang)
         args[1].update({f"sliders[{i}].visible": i == j for i in range(len(PRESETS))})
         args[1][f"sliders[{j}].active"] = k
-        label = t(f"Box preset: {preset} (SSD{config.input_size})", f"默认框预设：{preset}（SSD{config.input_size}）")
+        label = t(
+            f"Box preset: {preset} (SSD{config.input_size})",
+            f"默认框预设：{preset}（SSD{config.input_size}）",
+        )
         buttons.append({"label": label, "method": "update", "args": args})
     cells = _cell_slider(lang)
     layout = base_layout(
         t("SSD default boxes of one cell", "SSD 单个单元格的默认框"),
         height=720,
-        xaxis=axis(t("x (input pixels)", "x（输入像素）"), range=relayout["xaxis.range"], constrain="domain",
-                   showgrid=False),
-        yaxis=axis(t("y (input pixels)", "y（输入像素）"), range=relayout["yaxis.range"], scaleanchor="x",
-                   scaleratio=1, constrain="domain", showgrid=False),
+        xaxis=axis(
+            t("x (input pixels)", "x（输入像素）"),
+            range=relayout["xaxis.range"],
+            constrain="domain",
+            showgrid=False,
+        ),
+        yaxis=axis(
+            t("y (input pixels)", "y（输入像素）"),
+            range=relayout["yaxis.range"],
+            scaleanchor="x",
+            scaleratio=1,
+            constrain="domain",
+            showgrid=False,
+        ),
         updatemenus=[menu(buttons, active=list(PRESETS).index(DEFAULT_PRESET), pad={"b": 95})],
         sliders=[*map_sliders, cells],
         margin={"l": 60, "r": 10, "t": 160, "b": 190},
@@ -277,17 +336,38 @@ def box_scales(lang: str = "en"):
     for i, (preset, config) in enumerate(PRESETS.items()):
         scales = layer_scales(config)
         layers = list(range(1, len(scales) + 1))
-        hover = [f"{preset}: " + t("map", "特征图") + f" {f}×{f}, s_k = {s:.3f} ({s * config.input_size:.1f} px), "
-                 f"s'_k = {sp:.3f}" for f, (s, sp) in zip(config.feature_maps, scales, strict=True)]
+        hover = [
+            f"{preset}: " + t("map", "特征图") + f" {f}×{f}, s_k = {s:.3f} ({s * config.input_size:.1f} px), "
+            f"s'_k = {sp:.3f}"
+            for f, (s, sp) in zip(config.feature_maps, scales, strict=True)
+        ]
         colour = PALETTE[i % len(PALETTE)]
         dash = "dot" if config.input_size == 512 else "solid"
-        traces.append(go.Scatter(x=layers, y=[s for s, _ in scales], mode="lines+markers", name=preset,
-                                 legendgroup=preset, line={"color": colour, "dash": dash},
-                                 text=hover, hovertemplate="%{text}<extra></extra>"))
-        traces.append(go.Scatter(x=layers, y=[sp for _, sp in scales], mode="markers", name=f"{preset} s'_k",
-                                 legendgroup=preset, showlegend=False,
-                                 marker={"color": colour, "symbol": "circle-open", "size": 9},
-                                 text=hover, hovertemplate="%{text}<extra></extra>"))
+        traces.append(
+            go.Scatter(
+                x=layers,
+                y=[s for s, _ in scales],
+                mode="lines+markers",
+                name=preset,
+                legendgroup=preset,
+                line={"color": colour, "dash": dash},
+                text=hover,
+                hovertemplate="%{text}<extra></extra>",
+            )
+        )
+        traces.append(
+            go.Scatter(
+                x=layers,
+                y=[sp for _, sp in scales],
+                mode="markers",
+                name=f"{preset} s'_k",
+                legendgroup=preset,
+                showlegend=False,
+                marker={"color": colour, "symbol": "circle-open", "size": 9},
+                text=hover,
+                hovertemplate="%{text}<extra></extra>",
+            )
+        )
     title = t("Default-box scale per feature map", "各特征图的默认框尺度")
     layout = base_layout(
         title + "<br><sup>" + t("filled: s_k, open: s'_k", "实心：s_k，空心：s'_k") + "</sup>",
@@ -343,7 +423,9 @@ def matching_example() -> MatchingExample:
     """
     image, target = ShapesDataset(split="val", num_images=MATCHING_IMAGE + 1, image_size=MATCHING_SIZE,
                                   seed=MATCHING_SEED)[MATCHING_IMAGE]  # fmt: skip
-    priors = box_convert(generate_default_boxes(PRESETS[MATCHING_PRESET], dtype=torch.float64), "cxcywh", "xyxy")
+    priors = box_convert(
+        generate_default_boxes(PRESETS[MATCHING_PRESET], dtype=torch.float64), "cxcywh", "xyxy"
+    )
     gt_boxes, gt_labels, gt_mask = pad_targets([target])
     gt_boxes = gt_boxes.double() / MATCHING_SIZE  # (1, G, 4) pixels -> fractions of the image
     matched = match_priors(gt_boxes, gt_mask, priors, IOU_THRESHOLD)  # (1, A)
@@ -358,8 +440,15 @@ def matching_example() -> MatchingExample:
                            negatives[0])  # fmt: skip
 
 
-def _outline_traces(boxes: torch.Tensor, texts: list[str], customdata: list[int], name: str, group: str,
-                    line: dict, visible: bool = True) -> list:
+def _outline_traces(
+    boxes: torch.Tensor,
+    texts: list[str],
+    customdata: list[int],
+    name: str,
+    group: str,
+    line: dict,
+    visible: bool = True,
+) -> list:
     """Box outlines (no hover) and a marker at each box centre that carries its hover text and index."""
     go = plotly_go()
     xs, ys = [], []
@@ -370,9 +459,17 @@ def _outline_traces(boxes: torch.Tensor, texts: list[str], customdata: list[int]
     common = {"name": name, "legendgroup": group, "visible": visible}
     return [
         go.Scatter(x=xs, y=ys, mode="lines", line=line, hoverinfo="skip", **common),
-        go.Scatter(x=_round(centres[:, 0].tolist()), y=_round(centres[:, 1].tolist()), mode="markers",
-                   marker={"color": line["color"], "size": 6}, showlegend=False, text=texts, customdata=customdata,
-                   hovertemplate="%{text}<extra></extra>", **common),
+        go.Scatter(
+            x=_round(centres[:, 0].tolist()),
+            y=_round(centres[:, 1].tolist()),
+            mode="markers",
+            marker={"color": line["color"], "size": 6},
+            showlegend=False,
+            text=texts,
+            customdata=customdata,
+            hovertemplate="%{text}<extra></extra>",
+            **common,
+        ),
     ]
 
 
@@ -408,37 +505,69 @@ def _matching_traces(example: MatchingExample, lang: str) -> tuple[list, list[in
         names = [CLASS_NAMES_ZH[name] for name in names]
 
     def describe(indices: list[int], j: int) -> list[str]:
-        return [t(f"default box #{i}: map {example.prior_names[i]}, IoU {example.gt_iou[j, i]:.2f} with {names[j]}",
-                  f"默认框 #{i}：特征图 {example.prior_names[i]}，与{names[j]}的 IoU {example.gt_iou[j, i]:.2f}")
-                for i in indices]
+        return [
+            t(
+                f"default box #{i}: map {example.prior_names[i]}, IoU {example.gt_iou[j, i]:.2f} with {names[j]}",
+                f"默认框 #{i}：特征图 {example.prior_names[i]}，与{names[j]}的 IoU {example.gt_iou[j, i]:.2f}",
+            )
+            for i in indices
+        ]
 
     all_gt = range(len(names))
-    traces = _outline_traces(example.gt_boxes, [t(f"object {j + 1}: {names[j]}", f"物体 {j + 1}：{names[j]}")
-                                                for j in all_gt], list(all_gt), t("objects", "物体"), "objects",
-                             {"color": PALETTE[7], "width": 1.5, "dash": "dash"})
+    traces = _outline_traces(
+        example.gt_boxes,
+        [t(f"object {j + 1}: {names[j]}", f"物体 {j + 1}：{names[j]}") for j in all_gt],
+        list(all_gt),
+        t("objects", "物体"),
+        "objects",
+        {"color": PALETTE[7], "width": 1.5, "dash": "dash"},
+    )
     per_gt = []
     for j, group in enumerate(matching_groups(example)):
         best_iou = float(example.gt_iou[j, group["best"][0]])
         roles = [
-            (example.gt_boxes[j: j + 1], [t(f"ground truth {j + 1}: {names[j]}", f"真实框 {j + 1}：{names[j]}")],
-             [j], t(f"ground truth {j + 1}", f"真实框 {j + 1}"), "truth", {"color": PALETTE[0], "width": 4}),
-            (example.priors[group["best"]], describe(group["best"], j), group["best"],
-             t(f"best default box (IoU {best_iou:.2f})", f"最佳默认框（IoU {best_iou:.2f}）"), "best",
-             {"color": PALETTE[3], "width": 3}),
-            (example.priors[group["above"]], describe(group["above"], j), group["above"],
-             t(f"other boxes with IoU ≥ {IOU_THRESHOLD}: {len(group['above'])}",
-               f"其余 IoU ≥ {IOU_THRESHOLD} 的框：{len(group['above'])}"), "above",
-             {"color": PALETTE[2], "width": 1.5}),
+            (
+                example.gt_boxes[j : j + 1],
+                [t(f"ground truth {j + 1}: {names[j]}", f"真实框 {j + 1}：{names[j]}")],
+                [j],
+                t(f"ground truth {j + 1}", f"真实框 {j + 1}"),
+                "truth",
+                {"color": PALETTE[0], "width": 4},
+            ),
+            (
+                example.priors[group["best"]],
+                describe(group["best"], j),
+                group["best"],
+                t(f"best default box (IoU {best_iou:.2f})", f"最佳默认框（IoU {best_iou:.2f}）"),
+                "best",
+                {"color": PALETTE[3], "width": 3},
+            ),
+            (
+                example.priors[group["above"]],
+                describe(group["above"], j),
+                group["above"],
+                t(
+                    f"other boxes with IoU ≥ {IOU_THRESHOLD}: {len(group['above'])}",
+                    f"其余 IoU ≥ {IOU_THRESHOLD} 的框：{len(group['above'])}",
+                ),
+                "above",
+                {"color": PALETTE[2], "width": 1.5},
+            ),
         ]
         for boxes, texts, indices, name, role, line in roles:
             per_gt += range(len(traces), len(traces) + 2)
             traces += _outline_traces(boxes, texts, indices, name, f"{role} {j}", line, visible=j == 0)
     negatives = torch.nonzero(example.hard_negatives).flatten().tolist()
     loss_text = t("hard negative (top confidence loss)", "难负例（置信度损失最高）")
-    traces += _outline_traces(example.priors[negatives],
-                              [f"#{i}: {example.prior_names[i]}, {loss_text}" for i in negatives], negatives,
-                              t(f"hard negatives: {len(negatives)}", f"难负例：{len(negatives)}"), "negatives",
-                              {"color": PALETTE[4], "width": 1}, visible=False)
+    traces += _outline_traces(
+        example.priors[negatives],
+        [f"#{i}: {example.prior_names[i]}, {loss_text}" for i in negatives],
+        negatives,
+        t(f"hard negatives: {len(negatives)}", f"难负例：{len(negatives)}"),
+        "negatives",
+        {"color": PALETTE[4], "width": 1},
+        visible=False,
+    )
     return traces, per_gt
 
 
@@ -459,22 +588,55 @@ def matching(lang: str = "en"):
         count = len(group["best"]) + len(group["above"])
         name = CLASS_NAMES_ZH[names[j]] if lang == "zh" else names[j]
         visible = [k // TRACES_PER_OBJECT == j for k in range(len(per_gt))]
-        gt_buttons.append({"label": t(f"Ground truth {j + 1}: {name}, {count} matches",
-                                      f"真实框 {j + 1}：{name}，{count} 个匹配"),
-                           "method": "restyle", "args": [{"visible": visible}, per_gt]})
-    toggle = [{"label": t("Hard negatives: off", "难负例：隐藏"), "method": "restyle",
-               "args": [{"visible": False}, negatives]},
-              {"label": t(f"on ({mined})", f"显示（{mined}）"),
-               "method": "restyle", "args": [{"visible": True}, negatives]}]
+        gt_buttons.append(
+            {
+                "label": t(
+                    f"Ground truth {j + 1}: {name}, {count} matches",
+                    f"真实框 {j + 1}：{name}，{count} 个匹配",
+                ),
+                "method": "restyle",
+                "args": [{"visible": visible}, per_gt],
+            }
+        )
+    toggle = [
+        {
+            "label": t("Hard negatives: off", "难负例：隐藏"),
+            "method": "restyle",
+            "args": [{"visible": False}, negatives],
+        },
+        {
+            "label": t(f"on ({mined})", f"显示（{mined}）"),
+            "method": "restyle",
+            "args": [{"visible": True}, negatives],
+        },
+    ]
     side = example.image.shape[-1]
     layout = base_layout(
         t("SSD300 matching, one object at a time", "SSD300 匹配：一次看一个物体"),
         height=620,
         xaxis=axis(t("x (pixels)", "x（像素）"), range=[0, side], constrain="domain", showgrid=False),
-        yaxis=axis(t("y (pixels)", "y（像素）"), range=[side, 0], scaleanchor="x", scaleratio=1,
-                   constrain="domain", showgrid=False),
-        images=[{"source": _image_source(example.image), "xref": "x", "yref": "y", "x": 0, "y": 0,
-                 "sizex": side, "sizey": side, "sizing": "stretch", "layer": "below", "opacity": 0.35}],
+        yaxis=axis(
+            t("y (pixels)", "y（像素）"),
+            range=[side, 0],
+            scaleanchor="x",
+            scaleratio=1,
+            constrain="domain",
+            showgrid=False,
+        ),
+        images=[
+            {
+                "source": _image_source(example.image),
+                "xref": "x",
+                "yref": "y",
+                "x": 0,
+                "y": 0,
+                "sizex": side,
+                "sizey": side,
+                "sizing": "stretch",
+                "layer": "below",
+                "opacity": 0.35,
+            }
+        ],
         updatemenus=[menu(gt_buttons, row=1), menu(toggle, row=0, dropdown=False)],
         margin={"l": 50, "r": 20, "t": 125, "b": 110},
     )

@@ -25,9 +25,9 @@ __all__ = ["CAPTIONS", "all_models", "model_cost"]
 CAPTIONS = {
     "all_models": {
         "en": "Each point is a registered model with its builder's defaults: the MobileNets sit at the bottom "
-              "left, the detectors pay for their heads and input sizes in Mult-Adds far more than in parameters.",
+        "left, the detectors pay for their heads and input sizes in Mult-Adds far more than in parameters.",
         "zh": "每个点是一个已注册模型（构建函数的默认参数）：MobileNet 在左下角，检测器的检测头和输入尺寸"
-              "使乘加次数增长得远比参数量多。",
+        "使乘加次数增长得远比参数量多。",
     },
 }
 TASKS_ZH = {"classification": "分类", "detection": "检测"}
@@ -44,8 +44,12 @@ def _detector_macs(model: nn.Module, image: torch.Tensor) -> int:
     if isinstance(model, RFCN):
         conv4 = model.trunk(image)  # (1, 3, H, W) -> (1, C4, H/16, W/16)
         conv5 = model.conv5(conv4)
-        return (count_macs(model.trunk, image) + count_macs(model.rpn.head, [conv4])
-                + count_macs(model.conv5, conv4) + count_macs(model.head, conv5))
+        return (
+            count_macs(model.trunk, image)
+            + count_macs(model.rpn.head, [conv4])
+            + count_macs(model.conv5, conv4)
+            + count_macs(model.head, conv5)
+        )
     raise TypeError(f"no MAC counting rule for detector {type(model).__name__}; add one to {__name__}")
 
 
@@ -76,7 +80,9 @@ def _label_positions() -> dict[str, list[str]]:
             if abs(ox - x) < 0.3 and abs(oy - y) < 0.15:
                 vertical = "bottom" if position.startswith("top") else "top"
         placed[name] = f"{vertical} {'left' if x > middle else 'right'}"
-    return {task: [placed[name] for name in list_models(task=task)] for task in ("classification", "detection")}
+    return {
+        task: [placed[name] for name in list_models(task=task)] for task in ("classification", "detection")
+    }
 
 
 def all_models(lang: str = "en"):
@@ -94,17 +100,30 @@ def all_models(lang: str = "en"):
         for name, (params, macs) in zip(names, costs, strict=True):
             info = get_model_info(name)
             height, width = info.input_size
-            texts.append(f"<b>{name}</b> ({info.paper.title[:60]}, arXiv {info.paper.arxiv})<br>"
-                         + t(f"{params / 1e6:.2f}M parameters, {macs / 1e9:.2f}G Mult-Adds at {height}×{width}",
-                             f"{params / 1e6:.2f}M 参数，{height}×{width} 时 {macs / 1e9:.2f}G 次乘加"))
-        traces.append(go.Scatter(
-            x=[params / 1e6 for params, _ in costs], y=[macs / 1e9 for _, macs in costs], mode="markers+text",
-            name=t(task, TASKS_ZH[task]), text=names, customdata=texts, textposition=positions[task],
-            marker={"color": colour, "size": 11}, hovertemplate="%{customdata}<extra></extra>",
-        ))
+            texts.append(
+                f"<b>{name}</b> ({info.paper.title[:60]}, arXiv {info.paper.arxiv})<br>"
+                + t(
+                    f"{params / 1e6:.2f}M parameters, {macs / 1e9:.2f}G Mult-Adds at {height}×{width}",
+                    f"{params / 1e6:.2f}M 参数，{height}×{width} 时 {macs / 1e9:.2f}G 次乘加",
+                )
+            )
+        traces.append(
+            go.Scatter(
+                x=[params / 1e6 for params, _ in costs],
+                y=[macs / 1e9 for _, macs in costs],
+                mode="markers+text",
+                name=t(task, TASKS_ZH[task]),
+                text=names,
+                customdata=texts,
+                textposition=positions[task],
+                marker={"color": colour, "size": 11},
+                hovertemplate="%{customdata}<extra></extra>",
+            )
+        )
     count = len(list_models())
     layout = base_layout(
-        t(f"All {count} registered models: cost vs size", f"全部 {count} 个已注册模型：计算量与大小"), height=500,
+        t(f"All {count} registered models: cost vs size", f"全部 {count} 个已注册模型：计算量与大小"),
+        height=500,
         xaxis=axis(t("parameters (millions, log)", "参数量（百万，对数）"), type="log", tickvals=LOG_TICKS),
         yaxis=axis(t("Mult-Adds (billions, log)", "乘加次数（十亿，对数）"), type="log", tickvals=LOG_TICKS),
         margin={"l": 60, "r": 10, "t": 50, "b": 90},

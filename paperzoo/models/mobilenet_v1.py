@@ -145,7 +145,9 @@ class MobileNetV1(nn.Module):
             out_channels = scaled_channels(out_channels, width_mult)
             if full_conv:
                 layers.append(
-                    Conv2dNormActivation(channels, out_channels, kernel_size=3, stride=stride, activation_layer=act)
+                    Conv2dNormActivation(
+                        channels, out_channels, kernel_size=3, stride=stride, activation_layer=act
+                    )
                 )
             else:
                 layers.append(DepthwiseSeparableConv(channels, out_channels, stride, act))

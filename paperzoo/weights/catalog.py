@@ -362,10 +362,17 @@ _RESNET_CLASSIFIERS = tuple(
         builder_kwargs={"variant": "v1.5"} if depth >= 50 else {},
         notes=(
             "torchvision's training"
-            + (" of its v1.5 bottleneck (stride in the 3x3), so the model is built with variant='v1.5', "
-               "not the paper's v1" if depth >= 50 else ", the paper's architecture (option B shortcuts)")
-            + (". V1: torchvision's original recipe; its single-crop top-1 is not comparable with the paper's 10-crop Tables 2-3."
-               if tag == "IMAGENET1K_V1" else ". " + _TV_NOTES_V2)
+            + (
+                " of its v1.5 bottleneck (stride in the 3x3), so the model is built with variant='v1.5', "
+                "not the paper's v1"
+                if depth >= 50
+                else ", the paper's architecture (option B shortcuts)"
+            )
+            + (
+                ". V1: torchvision's original recipe; its single-crop top-1 is not comparable with the paper's 10-crop Tables 2-3."
+                if tag == "IMAGENET1K_V1"
+                else ". " + _TV_NOTES_V2
+            )
         ),
         default=tag == ("IMAGENET1K_V2" if len(files) > 1 else "IMAGENET1K_V1"),
     )

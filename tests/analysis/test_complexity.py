@@ -112,13 +112,22 @@ def test_shape_tensor_and_callable_inputs_agree():
 
 def test_meta_counting_skips_batch_norms_and_activations_only_while_counting(monkeypatch):
     def build() -> nn.Sequential:
-        return nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.ReLU6(inplace=True), nn.Conv2d(8, 4, 1),
-                             nn.BatchNorm2d(4), nn.Hardswish())
+        return nn.Sequential(
+            nn.Conv2d(3, 8, 3),
+            nn.BatchNorm2d(8),
+            nn.ReLU6(inplace=True),
+            nn.Conv2d(8, 4, 1),
+            nn.BatchNorm2d(4),
+            nn.Hardswish(),
+        )
 
     ran_on = []
     for layer in (nn.BatchNorm2d, nn.Hardtanh, nn.Hardswish):  # ReLU6 is a Hardtanh
-        monkeypatch.setattr(layer, "forward", lambda m, x, forward=layer.forward: ran_on.append(type(m).__name__)
-                            or forward(m, x))
+        monkeypatch.setattr(
+            layer,
+            "forward",
+            lambda m, x, forward=layer.forward: ran_on.append(type(m).__name__) or forward(m, x),
+        )
     real, meta = build().eval(), build().to("meta").eval()
     real_report = complexity(real, (2, 3, 10, 10))
     assert ran_on == ["BatchNorm2d", "ReLU6", "BatchNorm2d", "Hardswish"]  # a real model runs every layer

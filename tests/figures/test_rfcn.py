@@ -13,7 +13,9 @@ def test_bin_reads_its_own_score_map_of_every_class(k: int):
     assert len(bins) == k * k
     for pooled in bins:
         # torchvision's class-major layout: channel (c·k + i)·k + j (Caffe's PSROIPooling order).
-        assert pooled.channels == tuple((c * k + pooled.row) * k + pooled.col for c in range(rfcn.NUM_CLASSES))
+        assert pooled.channels == tuple(
+            (c * k + pooled.row) * k + pooled.col for c in range(rfcn.NUM_CLASSES)
+        )
 
 
 def test_bins_tile_the_rounded_roi():
@@ -43,7 +45,9 @@ def test_each_k_draws_the_measured_bins(k: int):
     restyle, relayout = button.args
     assert restyle["visible"] == [True] + [kk == k for kk in rfcn.BIN_SIZES]
     drawn = [(s["x0"], s["x1"], s["y0"], s["y1"]) for s in relayout["shapes"]]
-    measured = [(b.cells_x[0], b.cells_x[1] + 1, b.cells_y[0], b.cells_y[1] + 1) for b in rfcn.measure_bins(k)]
+    measured = [
+        (b.cells_x[0], b.cells_x[1] + 1, b.cells_y[0], b.cells_y[1] + 1) for b in rfcn.measure_bins(k)
+    ]
     assert drawn == measured and len(drawn) == k * k
 
 

@@ -39,7 +39,7 @@ def test_each_state_draws_the_generated_box_sizes_of_one_cell(boxes_figure, pres
         xs = [x for x in trace.x if x is not None]
         ys = [y for y in trace.y if y is not None]
         for i in range(0, len(xs), 5):  # one closed outline of 5 vertices per box
-            drawn.append((max(xs[i: i + 5]) - min(xs[i: i + 5]), max(ys[i: i + 5]) - min(ys[i: i + 5])))
+            drawn.append((max(xs[i : i + 5]) - min(xs[i : i + 5]), max(ys[i : i + 5]) - min(ys[i : i + 5])))
     assert torch.tensor(drawn, dtype=torch.float64) == pytest.approx(expected, abs=0.02)
     assert len(drawn) == (4 if len(config.aspect_ratios[k]) == 1 else 6)
 
@@ -48,12 +48,14 @@ def test_torchvision_preset_draws_clipped_boxes(boxes_figure):
     # The last SSD300 map's ar-2 box is 0.87·√2 = 1.23 of the image; torchvision clamps it to 1 (300 px).
     widths = [max(x for x in t.x if x is not None) * 2 for t in _box_traces(boxes_figure, "torchvision", 5)]
     caffe = [max(x for x in t.x if x is not None) * 2 for t in _box_traces(boxes_figure, "caffe_coco", 5)]
-    assert max(widths) == pytest.approx(300.0) and max(caffe) == pytest.approx(0.87 * math.sqrt(2) * 300, abs=0.05)
+    assert max(widths) == pytest.approx(300.0) and max(caffe) == pytest.approx(
+        0.87 * math.sqrt(2) * 300, abs=0.05
+    )
 
 
 def test_cell_slider_pans_the_boxes_onto_generated_centres(boxes_figure):
     config = PRESETS["caffe_voc"]
-    centres = default_boxes(config, dtype=torch.float64)[:38 * 38 * 4:4, :2] * 300  # map 1: 38×38, 4 boxes
+    centres = default_boxes(config, dtype=torch.float64)[: 38 * 38 * 4 : 4, :2] * 300  # map 1: 38×38, 4 boxes
     cells = boxes_figure.layout.sliders[-1]
     last = cells.steps[-1].args[0]  # 100 %: cell (37, 37) of the 38×38 map
     axis_number = ssd._grid_axes()[(300, 38)][0]
@@ -63,11 +65,20 @@ def test_cell_slider_pans_the_boxes_onto_generated_centres(boxes_figure):
 
 
 def test_figure_draws_the_default_state_with_five_traces(boxes_figure):
-    assert [trace.name for trace in boxes_figure.data] == ["300×300 input", "10×10 cells", "cell centres (i, i)",
-                                                           "square boxes", "aspect-ratio boxes"]
+    assert [trace.name for trace in boxes_figure.data] == [
+        "300×300 input",
+        "10×10 cells",
+        "cell centres (i, i)",
+        "square boxes",
+        "aspect-ratio boxes",
+    ]
     shown = ssd.state_data(ssd.DEFAULT_PRESET, ssd.DEFAULT_MAP)
     for i, trace in enumerate(boxes_figure.data):
-        assert (list(trace.x), list(trace.y), trace.xaxis) == (shown["x"][i], shown["y"][i], shown["xaxis"][i])
+        assert (list(trace.x), list(trace.y), trace.xaxis) == (
+            shown["x"][i],
+            shown["y"][i],
+            shown["xaxis"][i],
+        )
     assert boxes_figure.data[3].xaxis == "x4"  # the 10×10 grid of SSD300: the third distinct grid
 
 
@@ -130,12 +141,17 @@ def test_boxes_shown_above_the_threshold_are_the_matchers_positives_of_that_obje
 def test_ground_truth_menu_shows_one_object_at_a_time(matching_figure):
     menu, toggle = matching_figure.layout.updatemenus
     assert menu.type == "dropdown" and [b.label for b in menu.buttons] == [
-        "Ground truth 1: circle, 19 matches", "Ground truth 2: triangle, 12 matches",
-        "Ground truth 3: square, 13 matches"]
+        "Ground truth 1: circle, 19 matches",
+        "Ground truth 2: triangle, 12 matches",
+        "Ground truth 3: square, 13 matches",
+    ]
     for j, button in enumerate(menu.buttons):
         update, indices = button.args
-        shown = {matching_figure.data[i].legendgroup for i, visible in zip(indices, update["visible"], strict=True)
-                 if visible}
+        shown = {
+            matching_figure.data[i].legendgroup
+            for i, visible in zip(indices, update["visible"], strict=True)
+            if visible
+        }
         assert shown == {f"truth {j}", f"best {j}", f"above {j}"}
     initially = {t.legendgroup for t in matching_figure.data if t.visible is not False}
     assert initially == {"objects", "truth 0", "best 0", "above 0"}  # hard negatives only on demand
@@ -148,8 +164,10 @@ def test_hard_negatives_toggle_shows_the_mined_negatives(matching_figure):
     toggle = matching_figure.layout.updatemenus[1]
     assert [b.label for b in toggle.buttons] == ["Hard negatives: off", "on (132)"]
     indices = [i for i, t in enumerate(matching_figure.data) if t.legendgroup == "negatives"]
-    assert [(b.args[0], list(b.args[1])) for b in toggle.buttons] == [({"visible": False}, indices),
-                                                                      ({"visible": True}, indices)]
+    assert [(b.args[0], list(b.args[1])) for b in toggle.buttons] == [
+        ({"visible": False}, indices),
+        ({"visible": True}, indices),
+    ]
 
 
 def test_matching_figure_in_chinese():

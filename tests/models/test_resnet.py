@@ -196,5 +196,7 @@ def test_torchvision_weights_pick_their_bottleneck_and_load_through_the_catalog(
     with pytest.raises(ValueError, match=r"resnet50.IMAGENET1K_V1 fit shortcut='B' and variant=v1.5"):
         create_model("resnet50", weights=weights, variant="v1")
     ten = create_model("resnet50", weights=weights, num_classes=10)  # fresh fc, as timm
-    assert ten.fc.out_features == 10 and torch.equal(ten.layer4[2].conv3.weight, reference.layer4[2].conv3.weight)
+    assert ten.fc.out_features == 10 and torch.equal(
+        ten.layer4[2].conv3.weight, reference.layer4[2].conv3.weight
+    )
     assert create_model("resnet50").layer2[0].conv1.stride == (2, 2)  # no weights: the paper's v1

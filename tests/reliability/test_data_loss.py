@@ -43,7 +43,13 @@ def test_detect_inputs_with_the_same_stem_get_one_output_each(tmp_path, tiny_reg
     out = tmp_path / "out"
     assert main(["detect", "--checkpoint", str(checkpoint), *inputs, "-o", str(out)]) == 0
     assert sorted(p.name for p in out.iterdir()) == [
-        "detections.json", "x-2.json", "x-2.png", "x-3.json", "x-3.png", "x.json", "x.png"
+        "detections.json",
+        "x-2.json",
+        "x-2.png",
+        "x-3.json",
+        "x-3.png",
+        "x.json",
+        "x.png",
     ]
     # Each output holds its own input's pixels (the corner is never covered by the one drawn box).
     corners = [Image.open(out / name).getpixel((0, 31)) for name in ("x.png", "x-2.png", "x-3.png")]

@@ -94,8 +94,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def build_site(site_dir: Path, config_file: Path = REPO_ROOT / "mkdocs.yml") -> subprocess.CompletedProcess:
     """Run `mkdocs build --strict` of `config_file` into `site_dir`; return the finished process."""
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    command = [sys.executable, "-m", "mkdocs", "build", "--strict", "--config-file", str(config_file),
-               "--site-dir", str(site_dir)]
+    command = [
+        sys.executable,
+        "-m",
+        "mkdocs",
+        "build",
+        "--strict",
+        "--config-file",
+        str(config_file),
+        "--site-dir",
+        str(site_dir),
+    ]
     return subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
 
 
@@ -104,8 +113,10 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     site_dir = tmp_path_factory.mktemp("built-site") / "site"
     result = build_site(site_dir)
     if result.returncode != 0:
-        pytest.fail(f"mkdocs build --strict failed (exit {result.returncode}):\n{result.stdout}{result.stderr}",
-                    pytrace=False)
+        pytest.fail(
+            f"mkdocs build --strict failed (exit {result.returncode}):\n{result.stdout}{result.stderr}",
+            pytrace=False,
+        )
     return site_dir
 
 
@@ -150,7 +161,9 @@ def _playwright() -> Iterator[object]:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _no_browser("Playwright for Python is not installed (pip install playwright; no 'playwright install')")
+        _no_browser(
+            "Playwright for Python is not installed (pip install playwright; no 'playwright install')"
+        )
     if not CHROMIUM.exists():
         _no_browser(f"Chromium is missing at {CHROMIUM} (Debian: apt-get install chromium)")
     with sync_playwright() as playwright:

@@ -22,8 +22,20 @@ def _run_pytest(tmp_path: Path, test_source: str, **env_changes: str | None) -> 
     env = {**os.environ, **{name: value for name, value in env_changes.items() if value is not None}}
     for name in (name for name, value in env_changes.items() if value is None):
         env.pop(name, None)
-    command = [sys.executable, "-m", "pytest", "-rsf", "-q", "-p", "no:cacheprovider", "--rootdir", str(tmp_path),
-               "-c", os.devnull, str(site_tests)]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-rsf",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--rootdir",
+        str(tmp_path),
+        "-c",
+        os.devnull,
+        str(site_tests),
+    ]
     return subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
 
 
@@ -32,9 +44,12 @@ def run_browser_test(tmp_path: Path):
     """Run one test that asks for `browser`, with Chromium looked for at a path where there is none."""
 
     def run(require: bool) -> subprocess.CompletedProcess:
-        return _run_pytest(tmp_path, "def test_needs_browser(browser):\n    pass\n",
-                           PAPERZOO_CHROMIUM=str(tmp_path / "no-chromium"),
-                           PAPERZOO_REQUIRE_BROWSER="1" if require else None)
+        return _run_pytest(
+            tmp_path,
+            "def test_needs_browser(browser):\n    pass\n",
+            PAPERZOO_CHROMIUM=str(tmp_path / "no-chromium"),
+            PAPERZOO_REQUIRE_BROWSER="1" if require else None,
+        )
 
     return run
 
@@ -54,8 +69,10 @@ def test_missing_chromium_fails_when_the_browser_is_required(run_browser_test):
 
 
 def test_page_blocks_and_records_what_a_clean_page_must_not_do(page, page_log):
-    page.set_content('<img src="https://example.org/pixel.png"><script>console.error("boom")</script>'
-                     '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">')
+    page.set_content(
+        '<img src="https://example.org/pixel.png"><script>console.error("boom")</script>'
+        '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">'
+    )
     assert page_log.external_requests == ["https://example.org/pixel.png"]
     assert any("boom" in error for error in page_log.console_errors), page_log.console_errors
     assert page.evaluate("document.images[0].naturalWidth") == 0  # aborted, never fetched
@@ -64,8 +81,11 @@ def test_page_blocks_and_records_what_a_clean_page_must_not_do(page, page_log):
 
 
 def test_a_failing_browser_test_leaves_a_screenshot(browser, tmp_path: Path):
-    result = _run_pytest(tmp_path, "def test_fails(page):\n    page.set_content('<h1>broken</h1>')\n"
-                                   "    assert False, 'planted failure'\n")
+    result = _run_pytest(
+        tmp_path,
+        "def test_fails(page):\n    page.set_content('<h1>broken</h1>')\n"
+        "    assert False, 'planted failure'\n",
+    )
     assert result.returncode == 1, result.stdout
     assert "planted failure" in result.stdout
     screenshots = list((tmp_path / "test-artifacts").glob("*.png"))

@@ -46,8 +46,14 @@ def _build_one_page(tmp_path: Path, markdown: str, **env: str) -> subprocess.Com
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "index.md").write_text(markdown, encoding="utf-8")
-    command = [sys.executable, "-c", ONE_PAGE_BUILD, str(REPO_ROOT / "mkdocs.yml"), str(docs),
-               str(tmp_path / "site")]
+    command = [
+        sys.executable,
+        "-c",
+        ONE_PAGE_BUILD,
+        str(REPO_ROOT / "mkdocs.yml"),
+        str(docs),
+        str(tmp_path / "site"),
+    ]
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", **env}
     return subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120)
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import markdown
 import pytest
 import yaml
-from paperzoo_site import cards as cardlib
-from paperzoo_site.blocks import render_claims, render_papers
 
 import paperzoo
 import paperzoo.models
+from paperzoo_site import cards as cardlib
+from paperzoo_site.blocks import render_claims, render_papers
 
 ROOT = Path(__file__).resolve().parents[2]
 CARDS = cardlib.load_cards(ROOT / cardlib.CARDS_DIR)
@@ -186,7 +186,10 @@ def test_claims_table_renders_and_failing_claim_fails_rendering():
     del card["claims"][1]["compute"], card["claims"][1]["tolerance"]
     html = markdown.Markdown(extensions=["tables"]).convert("\n".join(render_claims(card, "en")))
     assert 'class="pz-status pz-status--matches"' in html and "test_claim_holds[toy:three]" in html
-    assert 'pz-status--unverifiable" href="https://github.com/paperzoo/paperzoo/blob/main/tests/site/test_cards.py"' in html
+    assert (
+        'pz-status--unverifiable" href="https://github.com/paperzoo/paperzoo/blob/main/tests/site/test_cards.py"'
+        in html
+    )
     assert "–</a><sup>1</sup>" in html  # the unverifiable claim points at note 1
     assert f"paperzoo {paperzoo.__version__} with torch" in html
     card["claims"][0]["stated"] = 7
@@ -270,7 +273,10 @@ def test_ssd_implementation_sections_list_every_builder(page):
     section = re.search(r"^## (?:How to use it|使用方法)\n(.*?)^## ", text, re.S | re.M)[1]
     assert "```paperzoo-builders\ncard: ssd\n```" in section  # a row per builder of the card
     assert set(CARDS["ssd"]["builders"]) == {
-        "ssd300_vgg16", "ssd512_vgg16", "ssdlite_mobilenet_v2", "ssdlite_mobilenet_v1"
+        "ssd300_vgg16",
+        "ssd512_vgg16",
+        "ssdlite_mobilenet_v2",
+        "ssdlite_mobilenet_v1",
     }
 
 

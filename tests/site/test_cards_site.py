@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from paperzoo_site import cards as cardlib
 
 import paperzoo
+from paperzoo_site import cards as cardlib
 
 ROOT = Path(__file__).resolve().parents[2]
 CARDS = cardlib.load_cards(ROOT / cardlib.CARDS_DIR)

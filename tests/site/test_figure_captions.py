@@ -10,20 +10,24 @@ import markdown
 import pytest
 from pymdownx.superfences import SuperFencesException
 
-from paperzoo_site.plotly_fence import fence_format
 from paperzoo.figures import LANGUAGES
+from paperzoo_site.plotly_fence import fence_format
 
 MODULES = ("ssd", "mobilenet", "rfcn", "zoo", "resnet")
-FIGURES = [(module, name) for module in MODULES
-           for name in importlib.import_module(f"paperzoo.figures.{module}").CAPTIONS]
+FIGURES = [
+    (module, name)
+    for module in MODULES
+    for name in importlib.import_module(f"paperzoo.figures.{module}").CAPTIONS
+]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 WIDE = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")  # CJK characters and full-width punctuation
 FENCES = {"custom_fences": [{"name": "plotly", "class": "plotly", "format": fence_format}]}
 
 
 def convert(text: str) -> str:
-    return markdown.Markdown(extensions=["pymdownx.superfences"],
-                             extension_configs={"pymdownx.superfences": FENCES}).convert(text)
+    return markdown.Markdown(
+        extensions=["pymdownx.superfences"], extension_configs={"pymdownx.superfences": FENCES}
+    ).convert(text)
 
 
 def _build(module: str, name: str, lang: str):
@@ -44,7 +48,9 @@ def test_the_eleven_paper_figures_and_the_zoo_have_captions():
 def test_every_figure_speaks_both_languages(module: str, name: str):
     captions = importlib.import_module(f"paperzoo.figures.{module}").CAPTIONS[name]
     assert set(captions) == set(LANGUAGES)
-    assert captions["en"].endswith(".") and not re.search(r"[a-z0-9)]\. [A-Z]", captions["en"])  # one sentence
+    assert captions["en"].endswith(".") and not re.search(
+        r"[a-z0-9)]\. [A-Z]", captions["en"]
+    )  # one sentence
     assert CJK.search(captions["zh"]) and not CJK.search(captions["en"])
     english, chinese = _build(module, name, "en"), _build(module, name, "zh")
     assert CJK.search(chinese.layout.title.text) and not CJK.search(english.layout.title.text)
@@ -69,18 +75,22 @@ def test_an_unknown_language_is_refused(lang: str):
 
 
 def test_fence_numbers_figures_and_names_them():
-    html = convert("```plotly\npaperzoo.figures.rfcn:k_ablation\n```\n\n"
-                   "```plotly\npaperzoo.figures.rfcn:position_sensitive_pooling\n```\n")
+    html = convert(
+        "```plotly\npaperzoo.figures.rfcn:k_ablation\n```\n\n"
+        "```plotly\npaperzoo.figures.rfcn:position_sensitive_pooling\n```\n"
+    )
     assert html.count("<figure ") == 2
-    assert '<b>Figure 1.</b> Position sensitivity needs' in html
-    assert '<b>Figure 2.</b> Switch between 3 × 3' in html
+    assert "<b>Figure 1.</b> Position sensitivity needs" in html
+    assert "<b>Figure 2.</b> Switch between 3 × 3" in html
     assert 'aria-label="R-FCN Table 2: mAP by pooling grid"' in html
 
 
 def test_a_fence_shown_as_code_takes_no_number():
     # SuperFences formats the indented example too, then shows it as code: only real figures count.
-    html = convert("An example:\n\n    ```plotly\n    paperzoo.figures.rfcn:k_ablation\n    ```\n\n"
-                   "```plotly\npaperzoo.figures.rfcn:k_ablation\n```\n")
+    html = convert(
+        "An example:\n\n    ```plotly\n    paperzoo.figures.rfcn:k_ablation\n    ```\n\n"
+        "```plotly\npaperzoo.figures.rfcn:k_ablation\n```\n"
+    )
     assert html.count("<figure ") == 1 and "<b>Figure 1.</b>" in html and "Figure 2" not in html
 
 

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from paperzoo_site import plotly_asset
 from paperzoo_site.plotly_fence import MARKER_CLASS, figure_id, page_trace_types
 
@@ -170,8 +171,9 @@ def test_figure_page_renders_and_hovers(page, page_log, site_url: str, url: str)
     page_log.assert_clean()
 
 
-def test_the_basic_bundle_draws_every_trace_type_of_the_figures(built_site: Path, page, page_log,
-                                                              site_url: str):
+def test_the_basic_bundle_draws_every_trace_type_of_the_figures(
+    built_site: Path, page, page_log, site_url: str
+):
     used = set()
     for html_file in built_site.rglob("*.html"):
         used |= page_trace_types(html_file.read_text(encoding="utf-8"))
@@ -194,8 +196,10 @@ def _click_slider(page, plot, index_from_top: int, fraction: float) -> None:
 
 def _state(page, expression: str, element_id: str) -> str:
     """`expression` (JS over the plot element `gd`) as JSON, as the browser writes it."""
-    return page.evaluate(f"id => {{ const gd = document.getElementById(id); return JSON.stringify({expression}); }}",
-                         element_id)
+    return page.evaluate(
+        f"id => {{ const gd = document.getElementById(id); return JSON.stringify({expression}); }}",
+        element_id,
+    )
 
 
 def _wait_for_change(page, expression: str, element_id: str, before: str) -> str:
@@ -262,7 +266,8 @@ def test_chinese_pages_carry_every_figure_of_the_english_ones_in_chinese():
 
 def _figure_facts(page, element_id: str) -> dict:
     """Where a figure, its caption, legend, plot areas and controls are on the page, in CSS pixels."""
-    return page.evaluate("""id => {
+    return page.evaluate(
+        """id => {
       const gd = document.getElementById(id);
       const figure = gd.closest('figure');
       const box = e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
@@ -275,7 +280,9 @@ def _figure_facts(page, element_id: str) -> dict:
         legend: legend && gd._fullLayout.showlegend ? box(legend) : null,
         plots: [...gd.querySelectorAll('.draglayer .nsewdrag')].map(box),
       };
-    }""", element_id)
+    }""",
+        element_id,
+    )
 
 
 def _overlaps(a: list[float], b: list[float]) -> bool:
@@ -285,10 +292,12 @@ def _overlaps(a: list[float], b: list[float]) -> bool:
 # What a figure shows: its traces' visibility, names and coordinates (as sums), its shapes, its sliders
 # (a preset shows its own feature-map slider, even where two presets draw the same boxes) and axis ranges.
 _SUM = "(c => c ? Array.from(c).reduce((a, v) => a + Math.abs(v || 0), 0) : 0)"
-PLOT_STATE = (f"[gd._fullData.map(t => [t.visible, t.name, {_SUM}(t.x), {_SUM}(t.y)]), "
-              "(gd._fullLayout.shapes || []).map(s => [s.x0, s.y0]), "
-              "(gd._fullLayout.sliders || []).map(s => [s.visible, s.active]), "
-              "Object.keys(gd._fullLayout).filter(k => /^[xy]axis/.test(k)).sort().map(k => gd._fullLayout[k].range)]")
+PLOT_STATE = (
+    f"[gd._fullData.map(t => [t.visible, t.name, {_SUM}(t.x), {_SUM}(t.y)]), "
+    "(gd._fullLayout.shapes || []).map(s => [s.x0, s.y0]), "
+    "(gd._fullLayout.sliders || []).map(s => [s.visible, s.active]), "
+    "Object.keys(gd._fullLayout).filter(k => /^[xy]axis/.test(k)).sort().map(k => gd._fullLayout[k].range)]"
+)
 
 
 def _assert_on_screen(page, locator, what: str) -> None:
@@ -321,8 +330,11 @@ def _exercise_controls(page, element_id: str) -> int:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout  # imported where a browser runs
 
     plot = page.locator(f"#{element_id}")
-    menus = page.evaluate("id => document.getElementById(id)._fullLayout.updatemenus.filter(u => u.visible)"
-                          ".map(u => [u.type, u.active, u.buttons.length])", element_id)
+    menus = page.evaluate(
+        "id => document.getElementById(id)._fullLayout.updatemenus.filter(u => u.visible)"
+        ".map(u => [u.type, u.active, u.buttons.length])",
+        element_id,
+    )
     clicks, headers, buttons = 0, plot.locator(".updatemenu-header"), plot.locator(".updatemenu-button")
     dropdowns = [(active, count) for kind, active, count in menus if kind == "dropdown"]
     for m, (active, count) in enumerate(dropdowns):  # plotly draws the menus in layout order
@@ -363,7 +375,9 @@ def _exercise_controls(page, element_id: str) -> int:
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 @pytest.mark.parametrize("url", sorted({**FIGURE_PAGES, **ZH_FIGURE_PAGES}))
-def test_figures_fit_are_captioned_and_every_control_works(page, page_log, site_url: str, url: str, viewport: str):
+def test_figures_fit_are_captioned_and_every_control_works(
+    page, page_log, site_url: str, url: str, viewport: str
+):
     targets = {**FIGURE_PAGES, **ZH_FIGURE_PAGES}[url]
     page.set_viewport_size(VIEWPORTS[viewport])
     _open(page, site_url + url, len(targets))
@@ -379,6 +393,8 @@ def test_figures_fit_are_captioned_and_every_control_works(page, page_log, site_
         assert facts["label"] and facts["label"] == facts["title"], facts
         if facts["legend"]:
             for area in facts["plots"]:
-                assert not _overlaps(facts["legend"], area), f"{element_id}: the legend covers the plot {facts}"
+                assert not _overlaps(facts["legend"], area), (
+                    f"{element_id}: the legend covers the plot {facts}"
+                )
         _exercise_controls(page, element_id)
     page_log.assert_clean()

@@ -8,6 +8,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+
 from paperzoo_site import cards as cardlib
 from paperzoo_site import empty_sections, home
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
+
 from paperzoo_site import cards as cardlib
 from paperzoo_site.blocks import TEXT
 from paperzoo_site.empty_sections import EMPTY_NOTE, empty_sections

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import jinja2
 import pytest
+
 from paperzoo_site import jinja_cache
 
 HOOK = Path(jinja_cache.__file__)
@@ -24,8 +25,11 @@ def environment(templates: dict[str, str], **settings) -> jinja2.Environment:
 def count_parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     parsed = []
     original = jinja2.Environment._parse
-    monkeypatch.setattr(jinja2.Environment, "_parse", lambda env, source, name, filename:
-                        parsed.append(name) or original(env, source, name, filename))
+    monkeypatch.setattr(
+        jinja2.Environment,
+        "_parse",
+        lambda env, source, name, filename: parsed.append(name) or original(env, source, name, filename),
+    )
     return parsed
 
 
@@ -54,7 +58,10 @@ def test_an_edited_template_is_compiled_again(monkeypatch: pytest.MonkeyPatch):
 
 def test_environments_that_compile_differently_do_not_share_code():
     templates = {"page.html": "<p>{{ title }}</p>\n"}
-    escaping, raw = environment(templates, autoescape=True), environment(templates, keep_trailing_newline=True)
+    escaping, raw = (
+        environment(templates, autoescape=True),
+        environment(templates, keep_trailing_newline=True),
+    )
     assert jinja_cache.cache_for(escaping) is not jinja_cache.cache_for(raw)
     assert jinja_cache.cache_for(escaping) is jinja_cache.cache_for(environment({}, autoescape=True))
     for env in (escaping, raw):

@@ -10,6 +10,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
+
 from paperzoo_site.cards import CARDS_DIR
 from paperzoo_site.empty_sections import EMPTY_NOTE, empty_sections
 
@@ -81,7 +82,9 @@ class BuiltSite:
         self.root = root
         self.html_files = sorted(root.rglob("*.html"))
         index = self.parse(root / "index.html")
-        canonical = [url for tag, url, attrs in index.urls if tag == "link" and attrs.get("rel") == "canonical"]
+        canonical = [
+            url for tag, url, attrs in index.urls if tag == "link" and attrs.get("rel") == "canonical"
+        ]
         # 404.html uses root-absolute URLs under the deployed path (site_url's path, e.g. /paperzoo/).
         self.deployed_prefix = urlsplit(canonical[0]).path if canonical else "/"
 
@@ -94,12 +97,16 @@ class BuiltSite:
 
     def page_url(self, path: Path) -> str:
         relative = path.relative_to(self.root).as_posix()
-        return SITE_ORIGIN + "/" + (relative[: -len("index.html")] if relative.endswith("index.html") else relative)
+        return (
+            SITE_ORIGIN
+            + "/"
+            + (relative[: -len("index.html")] if relative.endswith("index.html") else relative)
+        )
 
     def target_file(self, url_path: str) -> Path | None:
         """The file a site-root URL path serves, the way a static server maps it, or None."""
         if url_path.startswith(self.deployed_prefix):
-            url_path = "/" + url_path[len(self.deployed_prefix):]
+            url_path = "/" + url_path[len(self.deployed_prefix) :]
         relative = PurePosixPath(unquote(url_path).lstrip("/"))
         if ".." in relative.parts:
             return None
@@ -181,10 +188,14 @@ def test_the_checker_finds_planted_faults(tmp_path: Path):
     planted = BuiltSite(tmp_path)
     assert planted.deployed_prefix == "/docs/"
     assert [fault.split(" -> ")[1] for fault in broken_internal_links(planted)] == [
-        "no file", "no id 'install' in guide/index.html", "no file", "no id 'top' in index.html"
+        "no file",
+        "no id 'install' in guide/index.html",
+        "no file",
+        "no id 'top' in index.html",
     ]
     assert [fault.split("> ")[1] for fault in assets_from_other_hosts(planted)] == [
-        "https://cdn.example.org/x.css", "//cdn.example.org/x.js"
+        "https://cdn.example.org/x.css",
+        "//cdn.example.org/x.js",
     ]
 
 

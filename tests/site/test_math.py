@@ -6,6 +6,7 @@ import re
 
 import markdown
 import pytest
+
 from paperzoo_site.mathml import MathError, tex_to_mathml
 
 

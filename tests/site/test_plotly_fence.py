@@ -17,6 +17,8 @@ import pytest
 from mkdocs.config import load_config
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import Files
+from pymdownx.superfences import SuperFencesException
+
 from paperzoo_site import plotly_asset
 from paperzoo_site.plotly_fence import (
     MARKER_CLASS,
@@ -26,14 +28,14 @@ from paperzoo_site.plotly_fence import (
     render_figure,
     trace_types,
 )
-from pymdownx.superfences import SuperFencesException
 
 FENCE_CONFIG = {"custom_fences": [{"name": "plotly", "class": "plotly", "format": fence_format}]}
 
 
 def convert(text: str) -> str:
-    return markdown.Markdown(extensions=["pymdownx.superfences"],
-                             extension_configs={"pymdownx.superfences": FENCE_CONFIG}).convert(text)
+    return markdown.Markdown(
+        extensions=["pymdownx.superfences"], extension_configs={"pymdownx.superfences": FENCE_CONFIG}
+    ).convert(text)
 
 
 def test_figure_ids_are_derived_from_the_path():
@@ -45,7 +47,7 @@ def test_fence_renders_the_figure_without_plotly_js():
     html = convert("```plotly\npaperzoo.figures.rfcn:k_ablation\n```\n")
     assert f'class="{MARKER_CLASS}"' in html
     assert 'id="fig-rfcn-k-ablation"' in html
-    assert 'Plotly.newPlot(' in html and '"displaylogo": false' in html
+    assert "Plotly.newPlot(" in html and '"displaylogo": false' in html
     assert 'data-figure="paperzoo.figures.rfcn:k_ablation" data-traces="bar">' in html
     assert "cdn.plot.ly" not in html and len(html) < 50_000  # plotly.js (4.8 MB) is not inlined
 
@@ -149,8 +151,11 @@ def test_hook_loads_the_basic_bundle_once_and_the_full_one_only_for_pages_that_n
     html = _render(figure + render_figure(heatmap_figure), "figures/", mkdocs_config, files)
     assert '<script src="../assets/javascripts/plotly.min.js">' in html and "plotly-basic" not in html
     _render(render_figure(heatmap_figure), "zh/figures/", mkdocs_config, files)
-    assert [f.src_uri for f in files] == [plotly_asset.THEME_JS_URI, plotly_asset.BASIC_JS_URI,
-                                          plotly_asset.FULL_JS_URI]
+    assert [f.src_uri for f in files] == [
+        plotly_asset.THEME_JS_URI,
+        plotly_asset.BASIC_JS_URI,
+        plotly_asset.FULL_JS_URI,
+    ]
     full = Path(files.get_file_from_path(plotly_asset.FULL_JS_URI).abs_src_path)
     assert full.parent.name == "package_data" and full.stat().st_size > 1_000_000
 

@@ -8,15 +8,18 @@ from pathlib import Path
 import pytest
 from mkdocs.config import load_config
 from mkdocs.structure.files import get_files
-from paperzoo_site import plotly_fence, prefetch
 from pymdownx.superfences import SuperFencesException
+
+from paperzoo_site import plotly_fence, prefetch
 
 CHEAP = "paperzoo.figures.rfcn:k_ablation"
 BROKEN = "paperzoo.figures.rfcn:no_such_figure"
 
 
 def test_figure_targets_reads_plotly_fences_in_page_order():
-    text = f"# t\n\n```plotly\n{CHEAP}\n```\n\ntext\n\n  ```plotly\n  {BROKEN}\n  ```\n\n```python\nx = 1\n```\n"
+    text = (
+        f"# t\n\n```plotly\n{CHEAP}\n```\n\ntext\n\n  ```plotly\n  {BROKEN}\n  ```\n\n```python\nx = 1\n```\n"
+    )
     assert prefetch.figure_targets(text) == [CHEAP, BROKEN]
 
 

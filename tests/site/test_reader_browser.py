@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from paperzoo_site import cards as cardlib
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from paperzoo_site import cards as cardlib
 from paperzoo_site.scaffold import _nav_entry, scaffold_paper, slugify
 
@@ -67,7 +68,9 @@ def test_nav_entry_turns_a_single_page_section_into_a_block_and_appends_to_block
 
 
 def test_refuses_unknown_section_duplicate_arxiv_and_taken_slug(checkout):
-    result = new_paper("--arxiv", "1506.01497", "--title", FASTER_RCNN, "--section", "robots", "--root", str(checkout))
+    result = new_paper(
+        "--arxiv", "1506.01497", "--title", FASTER_RCNN, "--section", "robots", "--root", str(checkout)
+    )
     assert result.returncode == 2
     assert result.stderr.startswith("new-paper: error: unknown section 'robots'; choose one of: attention,")
     assert "Traceback" not in result.stderr

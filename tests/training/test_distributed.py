@@ -45,7 +45,9 @@ def free_port():
 def test_two_gloo_processes_match_one_process_with_the_same_global_batch(tmp_path):
     # spawn, not fork: earlier tests in this process have run autograd, whose threads a forked child
     # cannot use ("Unable to handle autograd's threading in combination with fork-based multiprocessing").
-    mp.start_processes(worker, args=(2, free_port(), str(tmp_path)), nprocs=2, join=True, start_method="spawn")
+    mp.start_processes(
+        worker, args=(2, free_port(), str(tmp_path)), nprocs=2, join=True, start_method="spawn"
+    )
     rank0 = torch.load(tmp_path / "rank0.pt", weights_only=True)
     rank1 = torch.load(tmp_path / "rank1.pt", weights_only=True)
     single = train_tiny(tmp_path / "single").module.state_dict()

@@ -12,7 +12,14 @@ from tests.weights.local_weights import local_weights
 def test_list_models_takes_patterns_and_pretrained():
     assert paperzoo.list_models(["mobilenet*", "ssd3*"]) == ["mobilenet_v1", "mobilenet_v2", "ssd300_vgg16"]
     assert paperzoo.list_models(pretrained=True) == [
-        "mobilenet_v1", "mobilenet_v2", "resnet101", "resnet152", "resnet18", "resnet34", "resnet50", "ssd300_vgg16"
+        "mobilenet_v1",
+        "mobilenet_v2",
+        "resnet101",
+        "resnet152",
+        "resnet18",
+        "resnet34",
+        "resnet50",
+        "ssd300_vgg16",
     ]
     assert paperzoo.list_models("*v2", pretrained=True, task="classification") == ["mobilenet_v2"]
 

@@ -32,7 +32,10 @@ ALL = list_weights()
 def test_entries_copy_the_publishers_metadata(weights):
     assert (weights.source, weights.model) in SOURCES
     assert weights.model in paperzoo.list_models()
-    key = (weights.model.replace("ssd512", "ssd300").replace("ssdlite_", "").replace("rfcn_", ""), weights.tag)
+    key = (
+        weights.model.replace("ssd512", "ssd300").replace("ssdlite_", "").replace("rfcn_", ""),
+        weights.tag,
+    )
     reference = TORCHVISION.get(key)
     if weights.url.startswith("https://download.pytorch.org/"):
         assert reference is not None and weights.url == reference.url

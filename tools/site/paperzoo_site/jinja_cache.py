@@ -52,17 +52,32 @@ class ProcessBytecodeCache(jinja2.BytecodeCache):
 def _describe(value: Any) -> Hashable:
     """A setting as a hashable value; a callable by its qualified name."""
     if callable(value):
-        return f"{getattr(value, '__module__', '')}.{getattr(value, '__qualname__', type(value).__qualname__)}"
+        return (
+            f"{getattr(value, '__module__', '')}.{getattr(value, '__qualname__', type(value).__qualname__)}"
+        )
     return value
 
 
 def _settings(env: jinja2.Environment) -> tuple[Hashable, ...]:
     """The settings of `env` that change the code Jinja compiles from a template's source."""
     return (
-        env.block_start_string, env.block_end_string, env.variable_start_string, env.variable_end_string,
-        env.comment_start_string, env.comment_end_string, env.line_statement_prefix, env.line_comment_prefix,
-        env.trim_blocks, env.lstrip_blocks, env.newline_sequence, env.keep_trailing_newline, env.optimized,
-        env.is_async, _describe(env.autoescape), _describe(env.finalize), tuple(sorted(env.extensions)),
+        env.block_start_string,
+        env.block_end_string,
+        env.variable_start_string,
+        env.variable_end_string,
+        env.comment_start_string,
+        env.comment_end_string,
+        env.line_statement_prefix,
+        env.line_comment_prefix,
+        env.trim_blocks,
+        env.lstrip_blocks,
+        env.newline_sequence,
+        env.keep_trailing_newline,
+        env.optimized,
+        env.is_async,
+        _describe(env.autoescape),
+        _describe(env.finalize),
+        tuple(sorted(env.extensions)),
     )
 
 

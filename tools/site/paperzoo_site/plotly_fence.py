@@ -43,8 +43,16 @@ from markdown.postprocessors import Postprocessor
 from pymdownx.superfences import SuperFencesException
 
 __all__ = [
-    "FIGURE_PACKAGE", "MARKER_CLASS", "expect", "fence_format", "figure_html", "figure_id", "is_expected",
-    "page_trace_types", "render_figure", "trace_types",
+    "FIGURE_PACKAGE",
+    "MARKER_CLASS",
+    "expect",
+    "fence_format",
+    "figure_html",
+    "figure_id",
+    "is_expected",
+    "page_trace_types",
+    "render_figure",
+    "trace_types",
 ]
 
 FIGURE_PACKAGE = "paperzoo.figures"
@@ -133,9 +141,11 @@ def render_figure(target: str) -> str:
     )
     traces = " ".join(trace_types(figure))
     name = re.sub(r"<[^>]+>", " ", figure.layout.title.text or "").strip()  # the title, without <br> and <b>
-    attributes = (f'aria-label="{html.escape(name)}" style="{_FIGURE_STYLE}" data-figure="{html.escape(target)}" '
-                  f'data-traces="{traces}"')
-    caption = f'{_CAPTION}{html.escape(captions[lang], quote=False)}</figcaption>'
+    attributes = (
+        f'aria-label="{html.escape(name)}" style="{_FIGURE_STYLE}" data-figure="{html.escape(target)}" '
+        f'data-traces="{traces}"'
+    )
+    caption = f"{_CAPTION}{html.escape(captions[lang], quote=False)}</figcaption>"
     return f'<figure class="{MARKER_CLASS}" {attributes}>{body}{caption}</figure>'
 
 
@@ -172,7 +182,9 @@ def fence_format(
         raise SuperFencesException(f"plotly fence {target!r} failed to build: {exc!r}") from exc
     if _NumberFigures.NAME not in md.postprocessors:
         md.postprocessors.register(_NumberFigures(md), _NumberFigures.NAME, 0)
-    return figure.replace(_CAPTION, f'<figcaption style="{_CAPTION_STYLE}"><b data-figure-number="{lang}"></b> ', 1)
+    return figure.replace(
+        _CAPTION, f'<figcaption style="{_CAPTION_STYLE}"><b data-figure-number="{lang}"></b> ', 1
+    )
 
 
 class _NumberFigures(Postprocessor):

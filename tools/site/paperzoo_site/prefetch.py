@@ -64,7 +64,10 @@ class FigureWorker:
     def __init__(self, targets: list[str]) -> None:
         self.targets = list(targets)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", WORKER_MODULE, *self.targets], stdout=subprocess.PIPE, text=True, encoding="utf-8"
+            [sys.executable, "-m", WORKER_MODULE, *self.targets],
+            stdout=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
         )
 
     @functools.cached_property
@@ -72,7 +75,9 @@ class FigureWorker:
         """Per path, `{"html": ...}` or `{"error": ...}`; waits for the worker."""
         output, _ = self.process.communicate()
         if self.process.returncode != 0:
-            raise RuntimeError(f"the figure worker exited with status {self.process.returncode} (its errors are above)")
+            raise RuntimeError(
+                f"the figure worker exited with status {self.process.returncode} (its errors are above)"
+            )
         return json.loads(output)
 
     def html(self, target: str) -> str:
@@ -100,7 +105,9 @@ def check_claims(cards_dir: Path) -> None:
 
 def on_files(files: Files, config: MkDocsConfig) -> Files:
     pages = [file for file in files.documentation_pages() if file.abs_src_path]
-    targets = {file.src_uri: figure_targets(Path(file.abs_src_path).read_text(encoding="utf-8")) for file in pages}
+    targets = {
+        file.src_uri: figure_targets(Path(file.abs_src_path).read_text(encoding="utf-8")) for file in pages
+    }
     wanted = list(dict.fromkeys(target for page in targets.values() for target in page))
     pending = [target for target in wanted if not plotly_fence.is_expected(target)]
     if pending and os.environ.get("PAPERZOO_FIGURE_WORKERS", "1") != "0":
