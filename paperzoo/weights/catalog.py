@@ -380,27 +380,21 @@ _RESNET_CLASSIFIERS = tuple(
     for tag, file, top1, top5, size in files
 )
 
+# R-FCN's backbones: the same files, without the fc layer; V1 by default, as the paper starts from
+# ImageNet classifiers trained like its own.
 _RFCN_BACKBONES = tuple(
-    _tv_backbone(
-        f"rfcn_resnet{depth}",
-        tag,
-        f"https://download.pytorch.org/models/{file}",
-        f"ResNet{depth}_Weights",
-        "resnet.py",
-        "torchvision_resnet",
-        num_params=num_params,
-        metrics={"acc@1": top1, "acc@5": top5},
-        preprocessing=_imagenet(256 if tag == "IMAGENET1K_V1" else 232),
-        file_size_mb=size,
-        notes=(
-            "conv1-conv4 as the trunk, conv5 made atrous (stride 1, dilation 2); the fc layer is dropped."
-            + ("" if tag == "IMAGENET1K_V1" else " " + _TV_NOTES_V2)
-        ),
-        default=tag == "IMAGENET1K_V1",
+    replace(
+        weights,
+        model=f"rfcn_{weights.model}",
+        part="backbone",
+        categories_name=None,
+        builder_kwargs={},
+        notes="conv1-conv4 as the trunk, conv5 made atrous (stride 1, dilation 2); the fc layer is dropped."
+        + ("" if weights.tag == "IMAGENET1K_V1" else " " + _TV_NOTES_V2),
+        default=weights.tag == "IMAGENET1K_V1",
     )
-    for depth, (num_params, files) in _RESNETS.items()
-    if depth in (18, 50, 101)
-    for tag, file, top1, top5, size in files
+    for weights in _RESNET_CLASSIFIERS
+    if weights.model in ("resnet18", "resnet50", "resnet101")
 )
 
 _SSDLITE_BACKBONES = (
