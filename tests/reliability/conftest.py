@@ -27,8 +27,8 @@ def tiny_registry(monkeypatch):
     """`paperzoo.training.build_model` builds the tiny detector for "tiny", the real models otherwise."""
     real = paperzoo.training.build_model
 
-    def build_model(name, num_classes, model_kwargs=None):
-        return TinyDetector(num_classes) if name == "tiny" else real(name, num_classes, model_kwargs)
+    def build_model(name, num_classes, model_kwargs=None, **weights):
+        return TinyDetector(num_classes) if name == "tiny" else real(name, num_classes, model_kwargs, **weights)
 
     monkeypatch.setattr(paperzoo.training, "build_model", build_model)
 
