@@ -28,7 +28,9 @@ def tiny_registry(monkeypatch):
     real = paperzoo.training.build_model
 
     def build_model(name, num_classes, model_kwargs=None, **weights):
-        return TinyDetector(num_classes) if name == "tiny" else real(name, num_classes, model_kwargs, **weights)
+        return (
+            TinyDetector(num_classes) if name == "tiny" else real(name, num_classes, model_kwargs, **weights)
+        )
 
     monkeypatch.setattr(paperzoo.training, "build_model", build_model)
 
