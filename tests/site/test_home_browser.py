@@ -101,8 +101,12 @@ def test_areas_table_and_navigation_mark_empty_sections(browser, page_log, site_
         page.context.close()
     page = _open(browser, root, "desktop", page_log)
     try:  # the tabs have no room for the note: the empty sections' tabs are muted instead
-        opacity = page.evaluate("""() => [...document.querySelectorAll('.md-tabs__link')].map(
-            a => [!!a.querySelector('.pz-empty'), Number(getComputedStyle(a).opacity)])""")
+        # Material fades the tabs in (an opacity transition): finish it, or a busy machine reads it midway.
+        opacity = page.evaluate("""() => {
+            document.getAnimations().forEach(animation => animation.finish());
+            return [...document.querySelectorAll('.md-tabs__link')].map(
+                a => [!!a.querySelector('.pz-empty'), Number(getComputedStyle(a).opacity)]);
+        }""")
         muted = [value for empty, value in opacity if empty]
         others = [value for empty, value in opacity if not empty]
         assert len(muted) == len(EMPTY) and max(muted) < min(others)
