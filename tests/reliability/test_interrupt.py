@@ -37,11 +37,15 @@ def test_signal_inside_optimizer_step_saves_that_completed_step(tmp_path, number
     def unhandled(number, frame):  # stands in for the default action (SIGTERM would end pytest)
         raise AssertionError(f"{signal.Signals(number).name} reached the handler fit() should replace")
 
+    # SIGINT as a terminal starts Python: a background job (`make test &`) inherits SIGINT ignored, which
+    # fit() rightly leaves ignored, and then no interrupt would arrive.
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     previous = signal.signal(signal.SIGTERM, unhandled)
     try:
         _run_interrupted_and_resume(tmp_path, number, at_step)
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
 
 
 def _run_interrupted_and_resume(tmp_path, number, at_step):
