@@ -6,8 +6,11 @@ import json
 
 import onnx
 import torch
+import torchvision
 
+import paperzoo.weights
 from paperzoo.cli import main
+from tests.weights.local_weights import local_weights
 
 
 def test_export_onnx_and_pt2(tmp_path, capsys):
@@ -36,3 +39,27 @@ def test_export_errors_are_one_line(tmp_path, capsys):
         == 2
     )
     assert capsys.readouterr().err.strip() == f"paperzoo export: error: checkpoint {missing} does not exist"
+
+
+def test_export_with_published_weights_records_them_and_their_categories(tmp_path, monkeypatch, capsys):
+    torch.manual_seed(0)
+    reference = torchvision.models.mobilenet_v2().eval()
+    weights = local_weights(tmp_path, "mobilenet_v2", "IMAGENET1K_V2", reference.state_dict())
+    monkeypatch.setattr(paperzoo.weights, "get_weights", lambda model, tag, part="model": weights)
+    out = tmp_path / "mnv2.pt2"
+    argv = ["export", "mobilenet_v2", "--weights", "IMAGENET1K_V2", "--weights-file", str(weights.local_file),
+            "--format", "pt2", "--out", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    extra = {"paperzoo.json": ""}
+    program = torch.export.load(out, extra_files=extra)
+    metadata = {key: json.loads(value) for key, value in json.loads(extra["paperzoo.json"]).items()}
+    assert metadata["weights"] == "mobilenet_v2.IMAGENET1K_V2" and metadata["categories"][:2] == [
+        "tench",
+        "goldfish",
+    ]
+    x = torch.rand(2, 3, 224, 224)
+    with torch.no_grad():
+        assert torch.allclose(program.module()(x), reference(x), atol=1e-4)
+    capsys.readouterr()
+    assert main(["export", "mobilenet_v2", "--weights-file", str(weights.local_file), "--out", str(out)]) == 2
+    assert "--weights-file goes with --weights" in capsys.readouterr().err
