@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-__all__ = ["FeatureInfo", "StageFeatures", "new_classifier"]
+__all__ = ["FeatureInfo", "NodeFeatures", "StageFeatures", "new_classifier"]
 
 
 class FeatureInfo(list):
@@ -43,11 +43,7 @@ class StageFeatures(nn.Module):
         out_indices: Sequence[int] | None = None,
     ) -> None:
         super().__init__()
-        out_indices = tuple(range(len(stages))) if out_indices is None else tuple(out_indices)
-        if not out_indices or any(not 0 <= i < len(stages) for i in out_indices):
-            raise ValueError(
-                f"out_indices must be a non-empty subset of 0..{len(stages) - 1}, got {out_indices}"
-            )
+        out_indices = _check_out_indices(out_indices, len(stages))
         last = stages[max(out_indices)][0]
         self.features = features[: last + 1]
         self.return_layers = [stages[i][0] for i in out_indices]
@@ -64,6 +60,45 @@ class StageFeatures(nn.Module):
             if index in self.return_layers:
                 outputs.append(x)
         return outputs
+
+
+class NodeFeatures(nn.Module):
+    """The output of each stage of a classifier whose stages are not one `features` sequence (ResNet).
+
+    The nodes are taken by torchvision's `create_feature_extractor` (an FX graph of the model up to the
+    last selected node; the modules are shared, not copied).
+
+    Args:
+        model: The classifier.
+        nodes: `(node name, channels, output stride)` of each stage's output, in order.
+        out_indices: Which stages to return (default: all), as timm's `out_indices`.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        nodes: Sequence[tuple[str, int, int]],
+        out_indices: Sequence[int] | None = None,
+    ) -> None:
+        super().__init__()
+        from torchvision.models.feature_extraction import create_feature_extractor
+
+        chosen = [nodes[i] for i in _check_out_indices(out_indices, len(nodes))]
+        self.body = create_feature_extractor(model, return_nodes=[name for name, _, _ in chosen])
+        self.feature_info = FeatureInfo(
+            {"module": name, "num_chs": channels, "reduction": stride} for name, channels, stride in chosen
+        )
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """One map `(N, C_i, H/r_i, W/r_i)` per selected stage."""
+        return list(self.body(x).values())
+
+
+def _check_out_indices(out_indices: Sequence[int] | None, count: int) -> tuple[int, ...]:
+    out_indices = tuple(range(count)) if out_indices is None else tuple(out_indices)
+    if not out_indices or any(not 0 <= i < count for i in out_indices):
+        raise ValueError(f"out_indices must be a non-empty subset of 0..{count - 1}, got {out_indices}")
+    return out_indices
 
 
 def new_classifier(in_features: int, num_classes: int) -> nn.Module:

@@ -26,6 +26,7 @@ parameters and the same state dict as `torchvision.models.resnet50`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 import torch
@@ -34,6 +35,7 @@ from torch import nn
 from torchvision.models import WeightsEnum
 
 from paperzoo.models._checks import check_image_batch, check_num_classes
+from paperzoo.models._features import NodeFeatures, new_classifier
 from paperzoo.registry import Paper, register_model
 from paperzoo.weights import Weights, apply_weights, resolve_weights
 
@@ -253,6 +255,22 @@ class _Classifier(nn.Module):
 
     stages: tuple[str, ...]
     min_input_size: int
+    stem_stride: int  # output stride of the stem's activation; each stage after the first halves again
+
+    def reset_classifier(self, num_classes: int) -> None:
+        """Replace `fc` by a fresh one with `num_classes` outputs (0: none, logits = pooled features), as timm's."""
+        self.fc = new_classifier(self.num_features, num_classes)
+
+    def feature_nodes(self) -> list[tuple[str, int, int]]:
+        """`(node, channels, output stride)` of the stem's activation and of each stage, for `features_only`."""
+        nodes, stride = [("relu", self.bn1.num_features, self.stem_stride)], self.stem_stride
+        for index, name in enumerate(self.stages):
+            stride *= 2 if index > 0 or self.stem_stride > 1 else 1  # the ImageNet max pool, then the stages
+            last = getattr(self, name)[-1]
+            nodes.append(
+                (name, (last.bn3 if isinstance(last, Bottleneck) else last.bn2).num_features, stride)
+            )
+        return nodes
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """The last feature map `(N, C, H/s, W/s)` (s = 32 on ImageNet, 4 on CIFAR) from `(N, 3, H, W)`."""
@@ -287,6 +305,7 @@ class ResNet(_Classifier):
 
     stages = ("layer1", "layer2", "layer3", "layer4")
     min_input_size = 32
+    stem_stride = 2
 
     def __init__(
         self,
@@ -335,6 +354,7 @@ class CifarResNet(_Classifier):
 
     stages = ("layer1", "layer2", "layer3")
     min_input_size = 4
+    stem_stride = 1
 
     def __init__(self, *, n: int = 3, num_classes: int = 10, shortcut: Shortcut | None = "A") -> None:
         super().__init__()
@@ -375,7 +395,9 @@ def _imagenet(
     variant: Variant | None,
     weights: Weights | WeightsEnum | str | None,
     progress: bool,
-) -> ResNet:
+    features_only: bool,
+    out_indices: Sequence[int] | None,
+) -> ResNet | NodeFeatures:
     resolved = resolve_weights(f"resnet{depth}", weights)
     needed = resolved.builder_kwargs.get("variant", "v1") if resolved is not None else None
     variant = variant or needed or "v1"
@@ -384,16 +406,25 @@ def _imagenet(
             f"{resolved.name} fit shortcut='B'{' and variant=v1.5' if depth >= 50 else ''}, "
             f"got shortcut={shortcut!r}, variant={variant!r}"
         )
-    model = ResNet(depth=depth, num_classes=num_classes, shortcut=shortcut, variant=variant)
+    classes = resolved.num_classes if resolved is not None and features_only else num_classes
+    model = ResNet(depth=depth, num_classes=classes, shortcut=shortcut, variant=variant)
     if resolved is not None:
-        apply_weights(model, resolved, num_classes=num_classes, progress=progress)
-    return model
+        apply_weights(model, resolved, num_classes=classes, progress=progress)
+    return NodeFeatures(model, model.feature_nodes(), out_indices) if features_only else model
 
 
-def _cifar(depth: int, num_classes: int, shortcut: Shortcut | None, weights: None) -> CifarResNet:
+def _cifar(
+    depth: int,
+    num_classes: int,
+    shortcut: Shortcut | None,
+    weights: None,
+    features_only: bool,
+    out_indices: Sequence[int] | None,
+) -> CifarResNet | NodeFeatures:
     if weights is not None:
         raise ValueError(f"no published weights for the CIFAR-10 ResNets; got weights={weights!r}")
-    return CifarResNet(n=CIFAR_N[depth], num_classes=num_classes, shortcut=shortcut)
+    model = CifarResNet(n=CIFAR_N[depth], num_classes=num_classes, shortcut=shortcut)
+    return NodeFeatures(model, model.feature_nodes(), out_indices) if features_only else model
 
 
 @register_model(**_IMAGENET)
@@ -403,6 +434,8 @@ def resnet18(
     shortcut: Shortcut | None = "B",
     weights: Weights | WeightsEnum | str | None = None,
     progress: bool = True,
+    features_only: bool = False,
+    out_indices: Sequence[int] | None = None,
 ) -> ResNet:
     """ResNet-18 of Table 1 (basic blocks, 2-2-2-2).
 
@@ -414,11 +447,14 @@ def resnet18(
             `torchvision.models.ResNet18_Weights` member; downloaded once and hash-checked. Another
             `num_classes` keeps the weights and gets a fresh `fc`.
         progress: Show a progress bar if the weights must be downloaded.
+        features_only: Return a `NodeFeatures` giving the stem's activation (stride 2) and the four stages'
+            outputs (strides 4 to 32), channels and strides in its `feature_info`, as timm's.
+        out_indices: With `features_only`, the maps to return (default all five).
 
     Returns:
-        The model.
+        The model (a `NodeFeatures` with `features_only=True`).
     """
-    return _imagenet(18, num_classes, shortcut, "v1", weights, progress)
+    return _imagenet(18, num_classes, shortcut, "v1", weights, progress, features_only, out_indices)
 
 
 @register_model(**_IMAGENET)
@@ -428,6 +464,8 @@ def resnet34(
     shortcut: Shortcut | None = "B",
     weights: Weights | WeightsEnum | str | None = None,
     progress: bool = True,
+    features_only: bool = False,
+    out_indices: Sequence[int] | None = None,
 ) -> ResNet:
     """ResNet-34 of Table 1 (basic blocks, 3-4-6-3).
 
@@ -439,11 +477,14 @@ def resnet34(
             `torchvision.models.ResNet34_Weights` member; downloaded once and hash-checked. Another
             `num_classes` keeps the weights and gets a fresh `fc`.
         progress: Show a progress bar if the weights must be downloaded.
+        features_only: Return a `NodeFeatures` giving the stem's activation (stride 2) and the four stages'
+            outputs (strides 4 to 32), channels and strides in its `feature_info`, as timm's.
+        out_indices: With `features_only`, the maps to return (default all five).
 
     Returns:
-        The model.
+        The model (a `NodeFeatures` with `features_only=True`).
     """
-    return _imagenet(34, num_classes, shortcut, "v1", weights, progress)
+    return _imagenet(34, num_classes, shortcut, "v1", weights, progress, features_only, out_indices)
 
 
 @register_model(**_IMAGENET)
@@ -454,6 +495,8 @@ def resnet50(
     variant: Variant | None = None,
     weights: Weights | WeightsEnum | str | None = None,
     progress: bool = True,
+    features_only: bool = False,
+    out_indices: Sequence[int] | None = None,
 ) -> ResNet:
     """ResNet-50 of Table 1 (bottlenecks, 3-4-6-3).
 
@@ -467,11 +510,14 @@ def resnet50(
             `torchvision.models.ResNet50_Weights` member; downloaded once and hash-checked. Another
             `num_classes` keeps the weights and gets a fresh `fc`.
         progress: Show a progress bar if the weights must be downloaded.
+        features_only: Return a `NodeFeatures` giving the stem's activation (stride 2) and the four stages'
+            outputs (strides 4 to 32), channels and strides in its `feature_info`, as timm's.
+        out_indices: With `features_only`, the maps to return (default all five).
 
     Returns:
-        The model.
+        The model (a `NodeFeatures` with `features_only=True`).
     """
-    return _imagenet(50, num_classes, shortcut, variant, weights, progress)
+    return _imagenet(50, num_classes, shortcut, variant, weights, progress, features_only, out_indices)
 
 
 @register_model(**_IMAGENET)
@@ -482,6 +528,8 @@ def resnet101(
     variant: Variant | None = None,
     weights: Weights | WeightsEnum | str | None = None,
     progress: bool = True,
+    features_only: bool = False,
+    out_indices: Sequence[int] | None = None,
 ) -> ResNet:
     """ResNet-101 of Table 1 (bottlenecks, 3-4-23-3), the backbone of R-FCN.
 
@@ -490,7 +538,7 @@ def resnet101(
     Returns:
         The model.
     """
-    return _imagenet(101, num_classes, shortcut, variant, weights, progress)
+    return _imagenet(101, num_classes, shortcut, variant, weights, progress, features_only, out_indices)
 
 
 @register_model(**_IMAGENET)
@@ -501,6 +549,8 @@ def resnet152(
     variant: Variant | None = None,
     weights: Weights | WeightsEnum | str | None = None,
     progress: bool = True,
+    features_only: bool = False,
+    out_indices: Sequence[int] | None = None,
 ) -> ResNet:
     """ResNet-152 of Table 1 (bottlenecks, 3-8-36-3).
 
@@ -509,12 +559,17 @@ def resnet152(
     Returns:
         The model.
     """
-    return _imagenet(152, num_classes, shortcut, variant, weights, progress)
+    return _imagenet(152, num_classes, shortcut, variant, weights, progress, features_only, out_indices)
 
 
 @register_model(**_CIFAR)
 def resnet20_cifar(
-    *, num_classes: int = 10, shortcut: Shortcut | None = "A", weights: None = None
+    *,
+    num_classes: int = 10,
+    shortcut: Shortcut | None = "A",
+    weights: None = None,
+    features_only: bool = False,
+    out_indices: Sequence[int] | None = None,
 ) -> CifarResNet:
     """ResNet-20 for CIFAR-10 (Sec. 4.2, n = 3).
 
@@ -522,16 +577,24 @@ def resnet20_cifar(
         num_classes: Number of output classes.
         shortcut: `"A"` (the paper's choice on CIFAR), `"B"` or `None` (plain-20, Fig. 6).
         weights: Must be `None`: no weights are published for the CIFAR-10 models.
+        features_only: Return a `NodeFeatures` giving the first convolution's activation and the three
+            stages' outputs (strides 1, 1, 2, 4), channels and strides in its `feature_info`.
+        out_indices: With `features_only`, the maps to return (default all four).
 
     Returns:
-        The model.
+        The model (a `NodeFeatures` with `features_only=True`).
     """
-    return _cifar(20, num_classes, shortcut, weights)
+    return _cifar(20, num_classes, shortcut, weights, features_only, out_indices)
 
 
 @register_model(**_CIFAR)
 def resnet32_cifar(
-    *, num_classes: int = 10, shortcut: Shortcut | None = "A", weights: None = None
+    *,
+    num_classes: int = 10,
+    shortcut: Shortcut | None = "A",
+    weights: None = None,
+    features_only: bool = False,
+    out_indices: Sequence[int] | None = None,
 ) -> CifarResNet:
     """ResNet-32 for CIFAR-10 (Sec. 4.2, n = 5).
 
@@ -540,12 +603,17 @@ def resnet32_cifar(
     Returns:
         The model.
     """
-    return _cifar(32, num_classes, shortcut, weights)
+    return _cifar(32, num_classes, shortcut, weights, features_only, out_indices)
 
 
 @register_model(**_CIFAR)
 def resnet44_cifar(
-    *, num_classes: int = 10, shortcut: Shortcut | None = "A", weights: None = None
+    *,
+    num_classes: int = 10,
+    shortcut: Shortcut | None = "A",
+    weights: None = None,
+    features_only: bool = False,
+    out_indices: Sequence[int] | None = None,
 ) -> CifarResNet:
     """ResNet-44 for CIFAR-10 (Sec. 4.2, n = 7).
 
@@ -554,12 +622,17 @@ def resnet44_cifar(
     Returns:
         The model.
     """
-    return _cifar(44, num_classes, shortcut, weights)
+    return _cifar(44, num_classes, shortcut, weights, features_only, out_indices)
 
 
 @register_model(**_CIFAR)
 def resnet56_cifar(
-    *, num_classes: int = 10, shortcut: Shortcut | None = "A", weights: None = None
+    *,
+    num_classes: int = 10,
+    shortcut: Shortcut | None = "A",
+    weights: None = None,
+    features_only: bool = False,
+    out_indices: Sequence[int] | None = None,
 ) -> CifarResNet:
     """ResNet-56 for CIFAR-10 (Sec. 4.2, n = 9).
 
@@ -568,12 +641,17 @@ def resnet56_cifar(
     Returns:
         The model.
     """
-    return _cifar(56, num_classes, shortcut, weights)
+    return _cifar(56, num_classes, shortcut, weights, features_only, out_indices)
 
 
 @register_model(**_CIFAR)
 def resnet110_cifar(
-    *, num_classes: int = 10, shortcut: Shortcut | None = "A", weights: None = None
+    *,
+    num_classes: int = 10,
+    shortcut: Shortcut | None = "A",
+    weights: None = None,
+    features_only: bool = False,
+    out_indices: Sequence[int] | None = None,
 ) -> CifarResNet:
     """ResNet-110 for CIFAR-10 (Sec. 4.2, n = 18).
 
@@ -582,12 +660,17 @@ def resnet110_cifar(
     Returns:
         The model.
     """
-    return _cifar(110, num_classes, shortcut, weights)
+    return _cifar(110, num_classes, shortcut, weights, features_only, out_indices)
 
 
 @register_model(**_CIFAR)
 def resnet1202_cifar(
-    *, num_classes: int = 10, shortcut: Shortcut | None = "A", weights: None = None
+    *,
+    num_classes: int = 10,
+    shortcut: Shortcut | None = "A",
+    weights: None = None,
+    features_only: bool = False,
+    out_indices: Sequence[int] | None = None,
 ) -> CifarResNet:
     """ResNet-1202 for CIFAR-10 (Sec. 4.2, n = 200), the paper's example of overfitting.
 
@@ -596,4 +679,4 @@ def resnet1202_cifar(
     Returns:
         The model.
     """
-    return _cifar(1202, num_classes, shortcut, weights)
+    return _cifar(1202, num_classes, shortcut, weights, features_only, out_indices)

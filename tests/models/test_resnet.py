@@ -2,6 +2,7 @@
 parameters, the shortcut options, plain networks and bad input."""
 
 import pytest
+import timm
 import torch
 import torchvision
 from torchvision.models.feature_extraction import create_feature_extractor
@@ -200,3 +201,36 @@ def test_torchvision_weights_pick_their_bottleneck_and_load_through_the_catalog(
         ten.layer4[2].conv3.weight, reference.layer4[2].conv3.weight
     )
     assert create_model("resnet50").layer2[0].conv1.stride == (2, 2)  # no weights: the paper's v1
+
+
+def test_features_only_equals_timms_stage_maps():
+    torch.manual_seed(0)
+    ours = create_model("resnet50", variant="v1.5", features_only=True).eval()
+    theirs = timm.create_model("resnet50", features_only=True).eval()  # timm's ResNet-50 is v1.5 too
+    theirs.load_state_dict({key.removeprefix("body."): value for key, value in ours.state_dict().items()})
+    x = torch.rand(2, 3, 64, 64)
+    with torch.no_grad():
+        assert all(torch.equal(a, b) for a, b in zip(ours(x), theirs(x), strict=True))
+    assert ours.feature_info.channels() == theirs.feature_info.channels() == [64, 256, 512, 1024, 2048]
+    assert ours.feature_info.reduction() == theirs.feature_info.reduction() == [2, 4, 8, 16, 32]
+    picked = create_model("resnet18", features_only=True, out_indices=(1, 4))
+    assert [tuple(m.shape) for m in picked(x)] == [(2, 64, 16, 16), (2, 512, 2, 2)]
+    cifar = create_model("resnet20_cifar", features_only=True)
+    assert cifar.feature_info.channels() == [16, 16, 32, 64] and cifar.feature_info.reduction() == [
+        1,
+        1,
+        2,
+        4,
+    ]
+    with pytest.raises(ValueError, match="out_indices must be a non-empty subset of 0..3"):
+        create_model("resnet20_cifar", features_only=True, out_indices=(4,))
+
+
+def test_reset_classifier_as_timm():
+    model = create_model("resnet34").eval()
+    model.reset_classifier(7)
+    assert model(torch.rand(1, 3, 64, 64)).shape == (1, 7)
+    model.reset_classifier(0)  # pooled features
+    assert model(torch.rand(1, 3, 64, 64)).shape == (1, 512)
+    with pytest.raises(ValueError, match="num_classes must be an int >= 0"):
+        model.reset_classifier(-1)
