@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))  # for tests.deploy.models (the output-range resca
 
 import paperzoo  # noqa: E402
 from paperzoo.deploy import OnnxModel, export, optimize  # noqa: E402
-from paperzoo.models.ssd import convert_torchvision_ssd300_state_dict  # noqa: E402
+from paperzoo.weights.convert import convert_torchvision_ssd300_state_dict  # noqa: E402
 from tests.deploy.models import spread_scores  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
