@@ -61,9 +61,9 @@ def output_stems(images: Sequence[Path], out: Path) -> list[Path]:
     stems = []
     for image in images:
         candidate, number = out / image.stem, 2
-        while {os.path.realpath(f"{candidate}.png"), os.path.realpath(f"{candidate}.json")} & taken:
+        while (outputs := {os.path.realpath(f"{candidate}{suffix}") for suffix in (".png", ".json")}) & taken:
             candidate, number = out / f"{image.stem}-{number}", number + 1
-        taken |= {os.path.realpath(f"{candidate}.png"), os.path.realpath(f"{candidate}.json")}
+        taken |= outputs
         stems.append(candidate)
     return stems
 
