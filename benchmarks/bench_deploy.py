@@ -1,7 +1,8 @@
 """CPU inference side by side: torchvision eager, paperzoo eager, optimised eager, torch.compile, ONNX Runtime.
 
-For each case every runtime gets the same weights and the same input; the runs alternate (the order
-rotates every round) so that load changes on a shared machine hit all alike, and the table reports
+For each case every runtime gets the same weights and the same input; the runtimes alternate in
+blocks of calls (the order rotates every round, with a pause before each block so that no runtime's
+spinning threads slow the next one) so that load changes on a shared machine hit all alike, and the table reports
 median wall-clock milliseconds and speed-ups against the case's reference (torchvision's eager model of
 the same architecture where one exists, else paperzoo's eager model). Detectors run end to end: the
 eager models' `model(images)` (preprocessing, network, decoding, NMS) against the ONNX graph that holds
@@ -11,7 +12,7 @@ output range (`tests/deploy/models.py`), so that NMS sees a realistic number of 
 The results go to `benchmarks/results/deploy.json` (with the machine, threads, date and versions) and
 `benchmarks/results/deploy.md`, the table the site's Deploy page includes. Regenerate both with
 
-    python benchmarks/bench_deploy.py            # about 15 min on 2 cores; --rounds 5 --no-compile for a check
+    python benchmarks/bench_deploy.py            # about 12 min on 2 cores; --rounds 2 --no-compile for a check
 
 MobileNetV1's peer is timm's `mobilenetv1_100` when timm is installed (`pip install timm`); torchvision
 has none.
@@ -44,10 +45,18 @@ from paperzoo.weights.convert import convert_torchvision_ssd300_state_dict  # no
 from tests.deploy.models import spread_scores  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
+PAUSE_S = 0.2  # between blocks: longer than the thread pools spin
 RUNTIMES = ("peer eager", "paperzoo eager", "paperzoo optimised", "torch.compile", "ONNX Runtime")
 
 
-def _median_ms(runners: dict[str, Callable[[], object]], rounds: int) -> dict[str, float]:
+def _median_ms(runners: dict[str, Callable[[], object]], rounds: int, calls: int) -> dict[str, float]:
+    """Median milliseconds per call; each round times a block of `calls` calls of every runtime in turn.
+
+    PyTorch's OpenMP workers and ONNX Runtime's thread pool both spin for a while after a call: run
+    back to back, one runtime's spinning threads take the two cores from the next one's first call
+    (measured on MobileNetV2: torchvision 60 ms instead of 21, ONNX Runtime 10 ms instead of 5.6).
+    So each block starts after a pause, with one untimed call that wakes the runtime's own threads.
+    """
     names = list(runners)
     times: dict[str, list[float]] = {name: [] for name in names}
     with torch.inference_mode():
@@ -56,9 +65,12 @@ def _median_ms(runners: dict[str, Callable[[], object]], rounds: int) -> dict[st
         for index in range(rounds):
             shift = index % len(names)
             for name in names[shift:] + names[:shift]:
-                start = time.perf_counter()
+                time.sleep(PAUSE_S)
                 runners[name]()
-                times[name].append(time.perf_counter() - start)
+                for _ in range(calls):
+                    start = time.perf_counter()
+                    runners[name]()
+                    times[name].append(time.perf_counter() - start)
     return {name: 1e3 * statistics.median(values) for name, values in times.items()}
 
 
@@ -172,7 +184,7 @@ def run(args: argparse.Namespace) -> dict:
             reference = (
                 "peer eager" if peer is not None and "different backbone" not in note else "paperzoo eager"
             )
-            medians = _median_ms(runners, args.rounds)
+            medians = _median_ms(runners, args.rounds, args.calls)
             speedups = {name: medians[reference] / ms for name, ms in medians.items()}
             results.append(
                 {"case": title, "peer": note, "reference": reference, "ms": medians, "speedup": speedups}
@@ -187,6 +199,7 @@ def run(args: argparse.Namespace) -> dict:
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
         "threads": args.threads,
         "rounds": args.rounds,
+        "calls": args.calls,
         "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "versions": _versions(),
         "command": " ".join(["python", "benchmarks/bench_deploy.py", *sys.argv[1:]]),
@@ -215,7 +228,8 @@ def markdown(results: dict) -> str:
     """The Deploy page's table: median ms and speed-up against each case's reference."""
     lines = [
         f"Measured {results['date']} on {results['machine']}, {results['threads']} threads "
-        f"(`torch.set_num_threads`, ONNX Runtime `intra_op_num_threads`), {results['rounds']} alternating rounds, "
+        f"(`torch.set_num_threads`, ONNX Runtime `intra_op_num_threads`), {results['rounds']} alternating rounds of "
+        f"{results.get('calls', 1)} timed calls per runtime, "
         f"load average {results['load_average'][0]} at the start and {results['load_average'][1]} at the end; "
         + ", ".join(f"{name} {version}" for name, version in results["versions"].items())
         + f". Command: `{results['command']}`.",
@@ -234,7 +248,8 @@ def markdown(results: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=30, help="timed runs per runtime and case")
+    parser.add_argument("--rounds", type=int, default=10, help="blocks per runtime and case")
+    parser.add_argument("--calls", type=int, default=5, help="timed calls per block")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-compile", action="store_true", help="skip torch.compile (minutes to compile)")
     parser.add_argument("--quick", action="store_true", help="two cases only (a check of the script)")

@@ -19,7 +19,13 @@ OUTPUT_NAMES: tuple[str, ...] = ("boxes", "scores", "labels", "num_detections")
 
 
 def padded_top_detections(
-    boxes: Tensor, scores: Tensor, selected: Tensor, detections_per_img: int, *, box_major: bool = False
+    boxes: Tensor,
+    scores: Tensor,
+    selected: Tensor,
+    detections_per_img: int,
+    *,
+    box_major: bool = False,
+    labels: Tensor | None = None,
 ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """The `detections_per_img` best NMS survivors of each image, padded to a fixed shape.
 
@@ -33,6 +39,9 @@ def padded_top_detections(
         selected: `[K, 3]` `(image, class, candidate)` from `onnx_nms`.
         detections_per_img: Rows per image.
         box_major: Order equal scores by candidate, then class (default: class, then candidate).
+        labels: `[B, A]` class of each candidate, where every candidate has one class: then `boxes`
+            is `[B, 1, A, 4]`, `scores` `[B, 1, A]`, the class column of `selected` is ignored, and
+            the returned class is the candidate's label.
 
     Returns:
         `(boxes [B, K', 4], scores [B, K'], class [B, K'] (-1 for padding), num_detections [B])`,
@@ -40,6 +49,8 @@ def padded_top_detections(
     """
     _, groups, num = scores.shape
     image, group, box = selected.unbind(dim=1)
+    if labels is not None:
+        group = torch.zeros_like(group)
     kept = torch.full_like(scores, -1.0).index_put((image, group, box), scores[image, group, box])
     kept = kept.transpose(1, 2) if box_major else kept  # (B, G, A) -> (B, A, G)
     # A stable sort, not topk: equal scores stay in index order (ONNX TopK's rule for ties too).
@@ -49,6 +60,8 @@ def padded_top_detections(
     valid = top_scores >= 0
     top_group, top_box = (top % groups, top // groups) if box_major else (top // num, top % num)
     box_index = top_group * num + top_box if boxes.shape[1] == groups else top_box
+    if labels is not None:
+        top_group = labels.gather(1, top_box)
     top_boxes = boxes.flatten(1, 2).gather(1, box_index[..., None].expand(-1, -1, 4))  # (B, K', 4)
     top_boxes = torch.where(valid[..., None], top_boxes, 0.0)
     return top_boxes, torch.where(valid, top_scores, 0.0), torch.where(valid, top_group, -1), valid.sum(dim=1)
