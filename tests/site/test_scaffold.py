@@ -27,7 +27,8 @@ def _checkout(tmp_path: Path) -> Path:
     shutil.copy(ROOT / "mkdocs.yml", tmp_path / "mkdocs.yml")
     shutil.copy(ROOT / "CHANGELOG.md", tmp_path / "CHANGELOG.md")  # included by docs/changelog.md
     (tmp_path / "benchmarks" / "results").mkdir(parents=True)
-    shutil.copy(ROOT / "benchmarks/results/deploy.md", tmp_path / "benchmarks/results")  # by docs/deploy.md
+    for table in ("deploy.md", "deploy-profile.md"):  # included by docs/deploy.md
+        shutil.copy(ROOT / "benchmarks/results" / table, tmp_path / "benchmarks/results")
     if (ROOT / "overrides").is_dir():
         shutil.copytree(ROOT / "overrides", tmp_path / "overrides")
     for linked in ("paperzoo", "tools"):
