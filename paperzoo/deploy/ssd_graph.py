@@ -54,7 +54,7 @@ def _best_pairs(scores: Tensor, k: int) -> tuple[Tensor, Tensor, Tensor]:
     Equal to `scores.flatten(1).topk(k)`, but through each prior's best class first: a prior with one
     of the `k` best pairs has fewer than `k` priors with a higher best score, so the pairs are among
     the classes of the `k` best priors. Two TopKs over `A` and `k·C'` values instead of one over
-    `A·C'` (218k for SSDLite at 320 on COCO), which ONNX Runtime runs on one thread.
+    `A·C'` (SSDLite at 320 on COCO: 0.3 ms instead of 1.0 ms in ONNX Runtime, over 218k values).
     """
     num_classes = scores.shape[2]
     _, priors = scores.amax(dim=2).topk(k, dim=1)  # (B, A, C') -> (B, A) -> (B, k)
@@ -108,10 +108,11 @@ class SSDDetections(nn.Module):
         """`R`, the candidates per image of the first round, or `None` where only the full round is exact.
 
         The first round needs `R <= topk_candidates` (then no class has more than `topk_candidates` of
-        the `R` best, so the per-class top-k cannot drop one of them) and more candidates than `R`.
+        the `R` best, so the per-class top-k cannot drop one of them) and more priors than `R` (it
+        looks at the `R + 1`-th best to know whether other candidates remain).
         """
         num_best = 2 * self.detections_per_img
-        if num_best > min(self.topk_candidates, num_priors) or num_best >= num_priors * num_classes:
+        if num_best > self.topk_candidates or num_best >= num_priors:
             return None
         return num_best
 

@@ -113,9 +113,11 @@ def test_mixed_batch_and_small_models_take_the_full_round(priors):
         logits, deltas, priors, [SIZE] * 2, score_thresh=score_thresh, **SETTINGS
     )
     assert_same_detections(_padded_to_list(graph(logits, deltas)), expected)
-    small = SSDDetections(priors[:30], SIZE, score_thresh=score_thresh, **SETTINGS).eval()
-    assert small.num_best(30, NUM_CLASSES - 1) is None  # R = 40 > A = 30
-    expected = postprocess_detections(
-        logits[:, :30], deltas[:, :30], priors[:30], [SIZE] * 2, score_thresh=score_thresh, **SETTINGS
-    )
-    assert_same_detections(_padded_to_list(small(logits[:, :30], deltas[:, :30])), expected)
+    for num_priors in (30, NUM_BEST):  # R = 40 > A = 30; R = A = 40 (no (R + 1)-th best)
+        small = SSDDetections(priors[:num_priors], SIZE, score_thresh=score_thresh, **SETTINGS).eval()
+        assert small.num_best(num_priors, NUM_CLASSES - 1) is None
+        few = logits[:, :num_priors], deltas[:, :num_priors]
+        expected = postprocess_detections(
+            *few, priors[:num_priors], [SIZE] * 2, score_thresh=score_thresh, **SETTINGS
+        )
+        assert_same_detections(_padded_to_list(small(*few)), expected)
