@@ -52,7 +52,7 @@ TARGETS = {
     "SSDLite-MobileNetV2 320, end to end": 3.0,
     "SSD300-VGG16, end to end": 2.0,
 }
-PAUSE_S = 0.2  # between blocks: longer than the thread pools spin
+PAUSE_S = 0.2  # between blocks: time for the previous runtime's threads to stop spinning and sleep
 RUNTIMES = ("peer eager", "paperzoo eager", "paperzoo optimised", "torch.compile", "ONNX Runtime")
 
 
