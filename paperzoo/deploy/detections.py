@@ -51,7 +51,9 @@ def padded_top_detections(
     image, group, box = selected.unbind(dim=1)
     if labels is not None:
         group = torch.zeros_like(group)
-    kept = torch.full_like(scores, -1.0).index_put((image, group, box), scores[image, group, box])
+    # A scatter, not index_put: torch.onnx translates index_put with a spurious warning on stderr.
+    flat = (image * groups + group) * num + box  # (K,) positions in (B, G, A), flattened
+    kept = torch.full_like(scores, -1.0).flatten().scatter(0, flat, scores.flatten()[flat]).view_as(scores)
     kept = kept.transpose(1, 2) if box_major else kept  # (B, G, A) -> (B, A, G)
     # A stable sort, not topk: equal scores stay in index order (ONNX TopK's rule for ties too).
     sorted_scores, order = kept.flatten(1).sort(dim=1, descending=True, stable=True)

@@ -128,7 +128,14 @@ class RFCNEndToEnd(nn.Module):
         scores = torch.where(keep, scores, _INVALID)
         selected = onnx_nms(boxes, scores[:, None], self.post_nms_top_n, self.rpn_nms_thresh, _INVALID / 2)
         image, box = selected[:, 0], selected[:, 2]
-        kept = torch.full_like(scores, _INVALID).index_put((image, box), scores[image, box])
+        # A scatter, not index_put: torch.onnx translates index_put with a spurious warning on stderr.
+        flat = image * scores.shape[1] + box  # (K,) positions in (B, n), flattened
+        kept = (
+            torch.full_like(scores, _INVALID)
+            .flatten()
+            .scatter(0, flat, scores.flatten()[flat])
+            .view_as(scores)
+        )
         top_scores, top = kept.sort(dim=1, descending=True, stable=True)  # best first, ties in order
         count = min(self.post_nms_top_n, kept.shape[1])
         top_scores, top = top_scores[:, :count], top[:, :count]  # (B, P)
