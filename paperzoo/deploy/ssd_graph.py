@@ -13,9 +13,9 @@ each image's `R = 2·detections_per_img` best (prior, class) pairs; NMS only com
 higher-scored boxes of its class, so it decides exactly which of those `R` survive, and when
 `detections_per_img` of them do (or there are no more candidates) nothing else can enter the result.
 Otherwise a `torch.cond` (ONNX `If`) runs the second round on every class's `topk_candidates` best
-boxes, the full computation. The first round is what a trained detector almost always needs, and it is
-what makes the graph fast: on SSDLite-MobileNetV2 at 320 with 90 classes the second round's NMS
-and per-class top-k took 57 % of ONNX Runtime's time (`benchmarks/bench_deploy.py`).
+boxes, the full computation. The first round is what makes the graph fast: on SSDLite-MobileNetV2 at
+320 with 90 classes the second round's NMS and per-class top-k took 57 % of ONNX Runtime's time
+(`benchmarks/bench_deploy.py`), the first round about 3 %.
 """
 
 from __future__ import annotations
